@@ -1,0 +1,347 @@
+/*
+ * conn.c - one client connection, from accept to close.
+ *
+ * A connection is a bufferevent.  Input is split into lines by frame.c and
+ * each reply is appended to the output buffer; output is written at once
+ * when the socket takes it, and only when it does not is libevent asked to
+ * wait for writability (so a reply costs no epoll_ctl calls).  The state
+ * moves READING -> CLOSING (last reply queued) -> LINGERING (write side
+ * shut, input discarded until the client closes) -> freed.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "msgd.h"
+
+static const char conn_too_long[] = "error: message too long\n";
+
+static void	conn_read(struct bufferevent *, void *);
+static void	conn_write(struct bufferevent *, void *);
+static void	conn_event(struct bufferevent *, short, void *);
+static void	conn_process(struct conn *);
+static int	conn_answer(struct conn *, struct evbuffer *,
+		    struct evbuffer *);
+static void	conn_reply(struct conn *, struct evbuffer *, const char *,
+		    size_t);
+static void	conn_refuse_line(struct conn *, struct evbuffer *);
+static void	conn_flush(struct conn *);
+static void	conn_drained(struct conn *);
+static void	conn_discard(struct conn *);
+
+struct conn *
+conn_new(struct server *srv, int fd)
+{
+	struct conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (NULL);
+	c->srv = srv;
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		free(c);
+		return (NULL);
+	}
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_set_timeouts(c->bev, srv->idle, srv->idle);
+	bufferevent_disable(c->bev, EV_WRITE);	/* see conn_flush() */
+	bufferevent_enable(c->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nconns++;
+	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
+	return (c);
+}
+
+void
+conn_free(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
+	log_trace("connection %d: closed", (int)bufferevent_getfd(c->bev));
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	bufferevent_free(c->bev);
+	free(c);
+	server_conn_closed(srv);
+}
+
+/* The server is stopping: answer what has arrived, then close. */
+void
+conn_shutdown(struct conn *c)
+{
+	if (c->state == CONN_READING && !c->paused)
+		conn_process(c);
+}
+
+static void
+conn_reply(struct conn *c, struct evbuffer *out, const char *line,
+    size_t len)
+{
+	struct stats	*st = &c->srv->stats;
+	struct iovec	 iov[2];
+	int		 i, n;
+
+	n = frame_compose(&c->srv->reply, line, len, iov);
+	for (i = 0; i < n; i++) {
+		evbuffer_add(out, iov[i].iov_base, iov[i].iov_len);
+		st->bytes_out += iov[i].iov_len;
+	}
+	st->messages_in++;
+	st->replies_out++;
+}
+
+/* A line over --max-message: say so, drop the input, close gracefully. */
+static void
+conn_refuse_line(struct conn *c, struct evbuffer *in)
+{
+	struct stats	*st = &c->srv->stats;
+
+	st->closed_too_long++;
+	st->bytes_out += sizeof(conn_too_long) - 1;
+	evbuffer_add(bufferevent_get_output(c->bev), conn_too_long,
+	    sizeof(conn_too_long) - 1);
+	st->bytes_in += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	c->state = CONN_CLOSING;
+	log_trace("connection %d: message too long",
+	    (int)bufferevent_getfd(c->bev));
+}
+
+/*
+ * Answer the complete lines in the input while the output has room.
+ * Returns 1 if it stopped because the output is full, 0 when no complete
+ * line is left (or the connection moved on to CLOSING).
+ */
+static int
+conn_answer(struct conn *c, struct evbuffer *in, struct evbuffer *out)
+{
+	const struct options	*o = c->srv->opts;
+	const char		*data;
+	size_t			 len, off = 0, n, linelen;
+	int			 full = 0;
+
+	if ((len = evbuffer_get_length(in)) == 0)
+		return (0);
+	data = (const char *)evbuffer_pullup(in, -1);
+	if (data == NULL) {
+		conn_refuse_line(c, in);	/* out of memory: give up */
+		return (0);
+	}
+
+	if (!o->keep_open) {
+		/* The first data is the message, newline or not. */
+		if (frame_line(data, len, 0, &linelen) == 0)
+			linelen = frame_strip(data, len);
+		if (linelen > (size_t)o->max_message) {
+			conn_refuse_line(c, in);
+			return (0);
+		}
+		conn_reply(c, out, data, linelen);
+		c->srv->stats.bytes_in += len;
+		evbuffer_drain(in, len);
+		c->state = CONN_CLOSING;
+		return (0);
+	}
+
+	while ((n = frame_line(data + off, len - off, c->scanned,
+	    &linelen)) != 0) {
+		c->scanned = 0;
+		if (linelen > (size_t)o->max_message) {
+			conn_refuse_line(c, in);
+			return (0);
+		}
+		conn_reply(c, out, data + off, linelen);
+		off += n;
+		if (evbuffer_get_length(out) >= CONN_OUTPUT_HIGH) {
+			full = 1;
+			break;
+		}
+	}
+	if (!full) {
+		c->scanned = len - off;
+		if (c->scanned > (size_t)o->max_message) {
+			conn_refuse_line(c, in);
+			return (0);
+		}
+	}
+	c->srv->stats.bytes_in += off;
+	evbuffer_drain(in, off);
+	return (full);
+}
+
+/*
+ * Answer what the input holds, writing as we go; stop reading when the
+ * client does not take its replies (backpressure), and move to CLOSING at
+ * the end of the conversation.
+ */
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 left;
+	int		 fd = bufferevent_getfd(c->bev);
+
+	while (conn_answer(c, in, out)) {
+		if (evbuffer_write(out, fd) == -1 && errno != EAGAIN &&
+		    errno != EINTR) {
+			conn_free(c);
+			return;
+		}
+		if (evbuffer_get_length(out) > 0) {
+			c->paused = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			conn_flush(c);
+			return;
+		}
+	}
+	if (c->state == CONN_READING && (c->eof || c->srv->draining)) {
+		/* An unterminated last line before EOF is a line too. */
+		left = evbuffer_get_length(in);
+		if (c->eof && left > 0 && c->srv->opts->keep_open) {
+			conn_reply(c, out, (const char *)evbuffer_pullup(in,
+			    -1), frame_strip((const char *)evbuffer_pullup(in,
+			    -1), left));
+			c->srv->stats.bytes_in += left;
+			evbuffer_drain(in, left);
+		}
+		c->state = CONN_CLOSING;
+	}
+	conn_flush(c);
+}
+
+/* Write now if the socket takes it; otherwise let libevent wait for it. */
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) == 0) {
+		conn_drained(c);
+		return;
+	}
+	if (c->writing)
+		return;
+	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
+		conn_free(c);
+		return;
+	}
+	if (evbuffer_get_length(out) == 0) {
+		conn_drained(c);
+		return;
+	}
+	c->writing = 1;
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* Everything queued has been written. */
+static void
+conn_drained(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_READING:
+		if (c->paused) {
+			c->paused = 0;
+			if (!c->eof)
+				bufferevent_enable(c->bev, EV_READ);
+			conn_process(c);
+		}
+		break;
+	case CONN_CLOSING:
+		if (c->eof) {
+			conn_free(c);
+			break;
+		}
+		/* Shut the write side and read until the client closes, so
+		 * that its unread input cannot reset away our reply. */
+		shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+		c->state = CONN_LINGERING;
+		bufferevent_set_timeouts(c->bev, c->srv->linger, NULL);
+		bufferevent_enable(c->bev, EV_READ);
+		break;
+	case CONN_LINGERING:
+		break;
+	}
+}
+
+/* After the last reply, input is read only to be thrown away. */
+static void
+conn_discard(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	size_t		 len = evbuffer_get_length(in);
+
+	c->srv->stats.bytes_in += len;
+	evbuffer_drain(in, len);
+	if (c->state == CONN_LINGERING &&
+	    (c->lingered += len) > CONN_LINGER_BYTES)
+		conn_free(c);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (c->state == CONN_READING)
+		conn_process(c);
+	else
+		conn_discard(c);
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->writing = 0;
+	bufferevent_disable(bev, EV_WRITE);
+	conn_drained(c);
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->state != CONN_LINGERING) {
+			c->srv->stats.closed_idle++;
+			log_trace("connection %d: idle timeout",
+			    (int)bufferevent_getfd(c->bev));
+		}
+		conn_free(c);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		conn_free(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		c->eof = 1;
+		switch (c->state) {
+		case CONN_READING:
+			if (c->paused)
+				break;	/* conn_drained() carries on */
+			conn_process(c);
+			break;
+		case CONN_CLOSING:
+			break;		/* conn_drained() frees it */
+		case CONN_LINGERING:
+			conn_free(c);
+			break;
+		}
+	}
+}

@@ -1,0 +1,50 @@
+/*
+ * log.h - msgd's logging API, after OpenBSD's ldapd/relayd log.h.
+ *
+ * Before log_open() everything goes to stderr as "msgd: message", the way
+ * GNU programs report usage errors.  After it, messages go to the chosen
+ * destination: stderr or a file (one timestamped line each) or syslog.
+ * While a console is attached (the terminal, or the pipe a daemonizing
+ * parent waits on), errors are copied there too, so a start-up failure is
+ * always seen by whoever started msgd.
+ */
+#ifndef MSGD_LOG_H
+#define MSGD_LOG_H
+
+#include <stdarg.h>
+
+enum log_dest {
+	LOG_TO_STDERR,
+	LOG_TO_SYSLOG,
+	LOG_TO_FILE
+};
+
+/* Verbosity: -q gives LOG_V_QUIET, -v and -vv raise it. */
+#define LOG_V_QUIET	0	/* warnings and errors only */
+#define LOG_V_INFO	1	/* + start, stop, limits (the default) */
+#define LOG_V_DEBUG	2	/* + configuration detail (-v) */
+#define LOG_V_TRACE	3	/* + one line per connection event (-vv) */
+
+int	 log_open(enum log_dest, const char *, int);
+int	 log_reopen(void);
+void	 log_close(void);
+void	 log_setverbose(int);
+int	 log_getverbose(void);
+void	 log_set_console(int);
+int	 log_console(void);
+void	 log_libevent(void);
+
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_trace(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 fatal(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	 fatalx(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+
+/* Called by fatal() just before exit; daemon.c reports the status. */
+void	 log_set_exit_hook(void (*)(int));
+
+#endif /* MSGD_LOG_H */

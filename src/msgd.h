@@ -1,0 +1,130 @@
+/*
+ * msgd.h - the server's shared structures, and prototypes grouped by file.
+ */
+#ifndef MSGD_H
+#define MSGD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "options.h"
+
+struct event_base;
+struct event;
+struct evconnlistener;
+struct bufferevent;
+
+/* Descriptors msgd needs besides its connections (listeners, log, ...). */
+#define MSGD_FD_RESERVE		32
+
+/* Stop reading from a client while this much output waits for it. */
+#define CONN_OUTPUT_HIGH	(64 * 1024)
+
+/* After the last reply: read and discard for at most this long / much. */
+#define CONN_LINGER_SECS	5
+#define CONN_LINGER_BYTES	(16 * 1024 * 1024)
+
+/* Accept back-off while out of descriptors, in milliseconds. */
+#define SERVER_PAUSE_MIN_MS	50
+#define SERVER_PAUSE_MAX_MS	1000
+
+struct stats {
+	uint64_t	accepted;
+	uint64_t	refused_busy;
+	uint64_t	closed_idle;
+	uint64_t	closed_too_long;
+	uint64_t	messages_in;
+	uint64_t	replies_out;
+	uint64_t	bytes_in;
+	uint64_t	bytes_out;
+	uint64_t	accept_pauses;
+};
+
+/* A bound, listening socket, before and after libevent takes it over. */
+struct listener {
+	int			 fd;
+	char			 name[64];	/* "127.0.0.1:5000" */
+	struct evconnlistener	*lev;
+};
+
+enum conn_state {
+	CONN_READING,		/* answering what the client sends */
+	CONN_CLOSING,		/* last reply queued: flush, then linger */
+	CONN_LINGERING		/* write side shut: discard input, then close */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct server		*srv;
+	struct bufferevent	*bev;
+	size_t			 scanned;	/* input bytes known LF-free */
+	size_t			 lingered;	/* bytes discarded in linger */
+	enum conn_state		 state;
+	unsigned		 eof:1;		/* client shut its write side */
+	unsigned		 paused:1;	/* reading off: output is full */
+	unsigned		 writing:1;	/* EV_WRITE is enabled */
+};
+TAILQ_HEAD(conn_list, conn);
+
+struct server {
+	struct event_base	*base;
+	const struct options	*opts;
+	struct frame_reply	 reply;
+	char			*message;	/* reply text with its LF */
+	struct listener		 listeners[OPTIONS_MAX_LISTEN * 2];
+	int			 nlisteners;
+	long			 max_conns;
+	long			 nconns;
+	struct conn_list	 conns;
+	struct timeval		 idle_tv;
+	const struct timeval	*idle;		/* NULL: no idle timeout */
+	struct timeval		 linger_tv;
+	const struct timeval	*linger;
+	struct event		*pause_ev;	/* accept back-off timer */
+	int			 pause_ms;	/* 0: accepting */
+	int			 draining;
+	struct event		*drain_ev;
+	struct event		*signal_ev[5];
+	struct stats		 stats;
+	time_t			 started;
+};
+
+/* listen.c */
+int	 listen_open(const struct options *, struct listener *, int);
+void	 listen_close(struct listener *, int);
+
+/* server.c */
+long	 server_limit_fds(long);
+struct server *server_new(struct event_base *, const struct options *,
+	    struct listener *, int);
+void	 server_free(struct server *);
+void	 server_conn_closed(struct server *);
+void	 server_drain(struct server *);
+
+/* conn.c */
+struct conn *conn_new(struct server *, int);
+void	 conn_free(struct conn *);
+void	 conn_shutdown(struct conn *);
+
+/* daemon.c */
+void	 daemon_start(int);
+void	 daemon_ready(void);
+
+/* pidfile.c */
+void	 pidfile_open(const char *);
+void	 pidfile_write(void);
+void	 pidfile_remove(void);
+
+/* privs.c */
+void	 privs_check_user(const char *);
+void	 privs_drop(const char *);
+
+/* signal.c */
+void	 signal_setup(struct server *);
+void	 signal_free(struct server *);
+
+#endif /* MSGD_H */

@@ -1,0 +1,59 @@
+/*
+ * options.h - msgd's command line, parsed into one struct.
+ */
+#ifndef MSGD_OPTIONS_H
+#define MSGD_OPTIONS_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+#define OPTIONS_MAX_LISTEN	16
+
+#define DEFAULT_PORT		5000
+#define DEFAULT_MESSAGE		"Hello, client!"
+#define DEFAULT_MAX_CONNS	10000
+#define DEFAULT_MAX_MESSAGE	65536
+#define DEFAULT_IDLE_TIMEOUT	60
+#define DEFAULT_DRAIN_TIMEOUT	10
+
+#define MAX_MAX_CONNS		1000000
+#define MAX_MAX_MESSAGE		(64 * 1024 * 1024)
+#define MAX_IDLE_TIMEOUT	86400
+#define MAX_MESSAGE_TEXT	4096
+
+struct options {
+	const char	*listen[OPTIONS_MAX_LISTEN];	/* none: localhost */
+	int		 nlisten;
+	int		 port;				/* 0: kernel picks */
+	const char	*message;
+	int		 keep_open;
+	int		 echo;
+	int		 daemonize;
+	const char	*pidfile;
+	enum log_dest	 log_dest;
+	const char	*log_path;
+	int		 log_dest_set;
+	int		 verbose;
+	long		 max_conns;
+	long		 max_message;
+	long		 idle_timeout;
+	long		 drain_timeout;
+	const char	*user;
+};
+
+enum options_result {
+	OPTIONS_RUN,		/* start the server */
+	OPTIONS_HELP,		/* print options_usage() to stdout, exit 0 */
+	OPTIONS_VERSION,	/* print options_version() to stdout, exit 0 */
+	OPTIONS_ERROR		/* errbuf says why; exit EX_USAGE */
+};
+
+void			options_defaults(struct options *);
+enum options_result	options_parse(struct options *, int, char **,
+			    char *, size_t);
+int			options_check_address(const char *);
+const char	       *options_usage(void);
+const char	       *options_version(void);
+
+#endif /* MSGD_OPTIONS_H */

@@ -1,0 +1,302 @@
+/*
+ * server.c - accepting connections, and the limits on them.
+ *
+ * Owns the listeners, the connection count against --max-conns, the pause
+ * when the process runs out of descriptors, and the drain on shutdown.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "msgd.h"
+
+static const char server_busy[] = "error: server busy\n";
+
+static void	server_accept(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	server_accept_error(struct evconnlistener *, void *);
+static void	server_pause_done(evutil_socket_t, short, void *);
+static void	server_drain_done(evutil_socket_t, short, void *);
+static void	server_refuse(struct server *, int);
+static void	server_listen(struct server *, int);
+
+/*
+ * Make room for max_conns connections under RLIMIT_NOFILE: raise the soft
+ * limit as far as the hard limit allows, and if that is not enough, return
+ * the lower number of connections that fits.
+ */
+long
+server_limit_fds(long max_conns)
+{
+	struct rlimit	rl;
+	rlim_t		need = (rlim_t)max_conns + MSGD_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal(EX_OSERR, "getrlimit");
+	if (rl.rlim_cur >= need)
+		return (max_conns);
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal(EX_OSERR, "setrlimit");
+	if (rl.rlim_cur >= need)
+		return (max_conns);
+	if (rl.rlim_cur <= MSGD_FD_RESERVE)
+		fatalx(EX_OSERR, "descriptor limit %lu is too low to serve "
+		    "anyone (need more than %d)", (unsigned long)rl.rlim_cur,
+		    MSGD_FD_RESERVE);
+	log_warnx("descriptor limit is %lu: lowering --max-conns from %ld "
+	    "to %ld", (unsigned long)rl.rlim_cur, max_conns,
+	    (long)rl.rlim_cur - MSGD_FD_RESERVE);
+	return ((long)rl.rlim_cur - MSGD_FD_RESERVE);
+}
+
+struct server *
+server_new(struct event_base *base, const struct options *o,
+    struct listener *l, int nl)
+{
+	struct server	*srv;
+	size_t		 len = strlen(o->message);
+	int		 i;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
+	    (srv->message = malloc(len + 2)) == NULL)
+		fatal(EX_OSERR, "server_new");
+	srv->base = base;
+	srv->opts = o;
+	srv->max_conns = o->max_conns;
+	srv->started = time(NULL);
+	TAILQ_INIT(&srv->conns);
+
+	memcpy(srv->message, o->message, len);
+	memcpy(srv->message + len, "\n", 2);
+	srv->reply.message = srv->message;
+	srv->reply.message_len = len;
+	srv->reply.echo = o->echo;
+
+	/* Shared timeouts keep per-connection timer updates O(1). */
+	if (o->idle_timeout > 0) {
+		srv->idle_tv.tv_sec = o->idle_timeout;
+		srv->idle = event_base_init_common_timeout(base,
+		    &srv->idle_tv);
+	}
+	srv->linger_tv.tv_sec = CONN_LINGER_SECS;
+	srv->linger = event_base_init_common_timeout(base, &srv->linger_tv);
+	if ((o->idle_timeout > 0 && srv->idle == NULL) || srv->linger == NULL)
+		fatalx(EX_SOFTWARE, "event_base_init_common_timeout");
+
+	if ((srv->pause_ev = evtimer_new(base, server_pause_done, srv)) ==
+	    NULL)
+		fatalx(EX_SOFTWARE, "evtimer_new");
+
+	memcpy(srv->listeners, l, nl * sizeof(*l));
+	srv->nlisteners = nl;
+	for (i = 0; i < nl; i++) {
+		srv->listeners[i].lev = evconnlistener_new(base,
+		    server_accept, srv, LEV_OPT_CLOSE_ON_FREE |
+		    LEV_OPT_CLOSE_ON_EXEC, SOMAXCONN, srv->listeners[i].fd);
+		if (srv->listeners[i].lev == NULL)
+			fatal(EX_OSERR, "cannot listen on %s",
+			    srv->listeners[i].name);
+		evconnlistener_set_error_cb(srv->listeners[i].lev,
+		    server_accept_error);
+	}
+	return (srv);
+}
+
+void
+server_free(struct server *srv)
+{
+	struct conn	*c;
+	int		 i;
+
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		conn_free(c);
+	for (i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].lev != NULL)
+			evconnlistener_free(srv->listeners[i].lev);
+	}
+	if (srv->drain_ev != NULL)
+		event_free(srv->drain_ev);
+	event_free(srv->pause_ev);
+	free(srv->message);
+	free(srv);
+}
+
+static void
+server_listen(struct server *srv, int on)
+{
+	int	i;
+
+	for (i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].lev == NULL)
+			continue;
+		if (on)
+			evconnlistener_enable(srv->listeners[i].lev);
+		else
+			evconnlistener_disable(srv->listeners[i].lev);
+	}
+}
+
+/*
+ * Over the limit: say so and close.  Whatever the client already sent is
+ * read first, so that the close does not turn into a reset that could
+ * destroy the error line before the client reads it.
+ */
+static void
+server_refuse(struct server *srv, int fd)
+{
+	char	buf[512];
+
+	srv->stats.refused_busy++;
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	if (send(fd, server_busy, sizeof(server_busy) - 1,
+	    MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		srv->stats.bytes_out += sizeof(server_busy) - 1;
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	log_trace("refused a connection: %ld open, --max-conns %ld",
+	    srv->nconns, srv->max_conns);
+}
+
+static void
+server_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server	*srv = arg;
+
+	(void)lev;
+	(void)sa;
+	(void)salen;
+	if (srv->pause_ms != 0) {
+		log_info("descriptors available again: accepting");
+		srv->pause_ms = 0;
+	}
+	if (srv->nconns >= srv->max_conns) {
+		server_refuse(srv, fd);
+		return;
+	}
+	srv->stats.accepted++;
+	if (conn_new(srv, fd) == NULL) {
+		log_warn("cannot set up a connection");
+		close(fd);
+	}
+}
+
+/*
+ * accept() failed.  Out of descriptors (or kernel memory) retrying at once
+ * would spin, so stop accepting and try again after a back-off that grows
+ * to a second, or as soon as a connection closes: one log line an episode.
+ */
+static void
+server_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct server	*srv = arg;
+	struct timeval	 tv;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
+	    err != ENOMEM) {
+		errno = err;
+		log_warn("accept");
+		return;
+	}
+	server_listen(srv, 0);
+	if (srv->pause_ms == 0) {
+		errno = err;
+		log_warn("cannot accept: pausing until descriptors are free");
+		srv->pause_ms = SERVER_PAUSE_MIN_MS;
+	} else if ((srv->pause_ms *= 2) > SERVER_PAUSE_MAX_MS)
+		srv->pause_ms = SERVER_PAUSE_MAX_MS;
+	srv->stats.accept_pauses++;
+	tv.tv_sec = srv->pause_ms / 1000;
+	tv.tv_usec = (srv->pause_ms % 1000) * 1000;
+	evtimer_add(srv->pause_ev, &tv);
+}
+
+static void
+server_pause_done(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*srv = arg;
+
+	(void)fd;
+	(void)events;
+	if (!srv->draining)
+		server_listen(srv, 1);
+}
+
+/* A connection went away: account for it, and use the free descriptor. */
+void
+server_conn_closed(struct server *srv)
+{
+	srv->nconns--;
+	if (srv->pause_ms != 0 && !srv->draining &&
+	    evtimer_pending(srv->pause_ev, NULL)) {
+		evtimer_del(srv->pause_ev);
+		server_listen(srv, 1);
+	}
+	if (srv->draining && srv->nconns == 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void
+server_drain_done(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*srv = arg;
+
+	(void)fd;
+	(void)events;
+	log_warnx("drain time is up: closing %ld connections", srv->nconns);
+	event_base_loopexit(srv->base, NULL);
+}
+
+/*
+ * Stop: close the listeners so new clients are refused, let every
+ * connection deliver what it owes, and exit when all are gone or the drain
+ * time is up.  A second call stops at once.
+ */
+void
+server_drain(struct server *srv)
+{
+	struct timeval	 tv = { srv->opts->drain_timeout, 0 };
+	struct conn	*c, *next;
+	int		 i;
+
+	if (srv->draining) {
+		log_info("stopping now");
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	srv->draining = 1;
+	log_info("stopping: draining %ld connections", srv->nconns);
+	for (i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].lev != NULL)
+			evconnlistener_free(srv->listeners[i].lev);
+		srv->listeners[i].lev = NULL;
+	}
+	evtimer_del(srv->pause_ev);
+	if (srv->nconns == 0) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	if ((srv->drain_ev = evtimer_new(srv->base, server_drain_done, srv)) ==
+	    NULL || evtimer_add(srv->drain_ev, &tv) == -1)
+		fatalx(EX_SOFTWARE, "cannot set the drain timer");
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		conn_shutdown(c);	/* may free c */
+	}
+}
