@@ -181,7 +181,11 @@ log_vwrite(int pri, const char *fmt, va_list ap, int with_errno)
 	}
 	if (log_dest == LOG_TO_SYSLOG)
 		syslog(pri, "%s", msg);
-	else {
+	else if (pri <= LOG_ERR && log_dest == LOG_TO_STDERR &&
+	    log_console_fd == STDERR_FILENO) {
+		/* A fatal error on the terminal reads like any program's. */
+		dprintf(STDERR_FILENO, "msgd: %s\n", msg);
+	} else {
 		f = log_dest == LOG_TO_FILE ? log_file : stderr;
 		log_stamp(stamp, sizeof(stamp));
 		if (f != NULL)

@@ -1,0 +1,44 @@
+#!/bin/sh
+# keep-open.sh - -k line protocol and -e echo, in both modes.
+. "${top_srcdir:-..}/tests/lib.sh"
+need nc
+
+msgd_start -k
+# 10,000 pipelined lines in one go: 10,000 replies.
+seq 1 10000 | ask -N > "$T/replies"
+expect_eq "$(wc -l < "$T/replies")" "10000" "replies to 10000 lines"
+expect_eq "$(sort -u "$T/replies")" "Hello, client!" "reply text"
+# CRLF lines, an empty line and an unterminated last line before EOF.
+got=$(printf 'a\r\n\nlast' | ask -N | wc -l)
+expect_eq "$got" "3" "replies to CRLF, empty and unterminated lines"
+msgd_stop
+
+msgd_start -k -e
+# Echo keeps the order: the replies are the lines themselves.
+seq 1 10000 > "$T/lines"
+ask -N < "$T/lines" > "$T/replies"
+cmp -s "$T/lines" "$T/replies" || fail "echo of 10000 lines differs"
+got=$(printf 'one\r\n\nthree' | ask -N | od -An -c | tr -s ' ')
+expect_eq "$got" " o n e \n \n t h r e e \n" "echo of CRLF/empty/last"
+# The connection stays open between lines.
+mkfifo "$T/in"
+ask -N < "$T/in" > "$T/out" &
+client=$!
+track "$client"
+exec 3> "$T/in"
+printf 'first\n' >&3
+wait_for 5 grep -qx first "$T/out" || fail "no reply to the first line"
+alive "$client" || fail "the connection closed after one line"
+printf 'second\n' >&3
+wait_for 5 grep -qx second "$T/out" || fail "no reply to the second line"
+exec 3>&-
+wait_for 5 gone "$client" || fail "the connection stayed open after EOF"
+msgd_stop
+
+msgd_start -e
+got=$(printf 'only this\nnot this\n' | ask -N)
+expect_eq "$got" "only this" "one-shot echo"
+got=$(printf 'no newline' | ask)
+expect_eq "$got" "no newline" "one-shot echo without newline"
+msgd_stop
+pass "keep-open and echo"

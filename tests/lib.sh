@@ -1,0 +1,108 @@
+# lib.sh - shared helpers for msgd's integration tests.  Source it:
+#     . "${top_srcdir:-..}/tests/lib.sh"
+#
+# Every test gets its own temporary directory ($T), starts msgd on a
+# kernel-chosen loopback port, waits for it by reading its log (a readiness
+# check, not a sleep), and on exit - pass or fail - stops every process it
+# started, by PID.  Nothing here talks to anything but loopback.
+
+set -u
+
+MSGD=${MSGD:-$(cd "$(dirname "$0")/.." && pwd)/src/msgd}
+T=$(mktemp -d "${TMPDIR:-/tmp}/msgd-test.XXXXXX")
+TEST_NAME=$(basename "$0" .sh)
+_PIDS=""
+
+# Remember a PID so that cleanup stops it.
+track() { _PIDS="$_PIDS $1"; }
+
+cleanup() {
+	local p
+	for p in $_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $_PIDS; do
+		# wait only works for our own children; poll for the rest.
+		wait_gone "$p" 5 || kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	if [ -n "${MSGD_LOG:-}" ] && [ -f "$MSGD_LOG" ]; then
+		echo "--- last lines of the msgd log:" >&2
+		tail -n 20 "$MSGD_LOG" >&2
+	fi
+	exit 1
+}
+
+pass() { echo "PASS: $TEST_NAME: $*"; }
+
+skip() { echo "SKIP: $TEST_NAME: $*"; exit 77; }
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 20 ms until it succeeds.
+wait_for() {
+	local limit=$(( $1 * 50 )) i=0
+	shift
+	while ! "$@"; do
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_gone() { wait_for "$2" gone "$1"; }
+
+# msgd_start [ARGS...]: start msgd in the foreground on a free port.
+# Sets MSGD_PID, MSGD_PORT and MSGD_LOG.
+msgd_start() {
+	MSGD_LOG=$T/msgd.log
+	: > "$MSGD_LOG"
+	"$MSGD" -p 0 -L "$MSGD_LOG" "$@" &
+	MSGD_PID=$!
+	track "$MSGD_PID"
+	msgd_wait_started "$MSGD_LOG" "$MSGD_PID"
+}
+
+# msgd_wait_started LOG PID: wait for the start line, set MSGD_PORT.
+msgd_wait_started() {
+	wait_for 10 grep -q 'started: listening on' "$1" ||
+	    fail "msgd did not start (pid $2)"
+	MSGD_PORT=$(sed -n 's/.*started: listening on [^ ]*:\([0-9]*\).*/\1/p' \
+	    "$1" | tail -n 1)
+	[ -n "$MSGD_PORT" ] || fail "no port in the msgd log"
+}
+
+# msgd_stop: SIGTERM, and expect a clean exit 0 within the drain time.
+msgd_stop() {
+	local rc
+	kill -TERM "$MSGD_PID" || fail "msgd (pid $MSGD_PID) is not running"
+	wait "$MSGD_PID"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "msgd exited with status $rc after SIGTERM"
+}
+
+# ask [NC-ARGS...] < input: one nc client against msgd, bounded in time.
+ask() {
+	timeout 10 nc "$@" 127.0.0.1 "$MSGD_PORT"
+}
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# Measurements of a running process, from /proc.
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -1,0 +1,42 @@
+#!/bin/sh
+# reply.sh - one-shot mode: what a textbook socket client sees.
+. "${top_srcdir:-..}/tests/lib.sh"
+need nc
+
+msgd_start
+
+# A client that sends a line gets the message and the server closes.
+got=$(printf 'Hello, server!\n' | ask)
+expect_eq "$got" "Hello, client!" "reply to a line"
+
+# A client that sends no newline and waits (no FIN) still gets its reply:
+# nc without -N keeps its side open until msgd closes the connection.
+got=$(printf 'Hello, server!' | ask)
+expect_eq "$got" "Hello, client!" "reply to a message without newline"
+
+# The reply is exactly the message plus LF, nothing more.
+got=$(printf 'x\r\n' | ask | od -An -c | tr -s ' ')
+expect_eq "$got" " H e l l o , c l i e n t ! \n" "reply bytes"
+
+# Only the first message is answered in one-shot mode.
+got=$(printf 'one\ntwo\nthree\n' | ask -N | wc -l)
+expect_eq "$got" "1" "replies in one-shot mode"
+
+# Connect and half-close without sending: no reply, clean close, exit 0.
+got=$(ask -N </dev/null | wc -c)
+rc=$?
+expect_eq "$got" "0" "bytes sent to a silent client"
+expect_eq "$rc" "0" "nc exit status for a silent client"
+msgd_stop
+
+# -m sets the message.
+msgd_start -m 'Bonjour, client !'
+got=$(printf 'Hello\n' | ask)
+expect_eq "$got" "Bonjour, client !" "reply with --message"
+msgd_stop
+
+# The log has one start and one stop line at the default verbosity.
+grep -q 'msgd stopped' "$MSGD_LOG" || fail "no stop line in the log"
+n=$(wc -l < "$MSGD_LOG")
+[ "$n" -le 4 ] || fail "default verbosity logged $n lines for 1 client"
+pass "one-shot replies"
