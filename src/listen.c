@@ -29,7 +29,6 @@ struct listen_spec {
 };
 
 static int	listen_expand(const char *, struct listen_spec *);
-static int	listen_one(const struct listen_spec *, int *, struct listener *);
 
 /* One --listen value as the literal addresses it stands for. */
 static int
@@ -61,12 +60,12 @@ listen_expand(const char *arg, struct listen_spec *spec)
 }
 
 /*
- * Bind and listen on one address.  Returns 0, or -1 if the address is
- * optional and this host cannot have it (no IPv6).  *port is the port to
+ * Bind and listen on one numeric address.  Returns 0, or -1 if the address
+ * is optional and this host cannot have it (no IPv6).  *port is the port to
  * use, and is set to the kernel's choice when it was 0.
  */
-static int
-listen_one(const struct listen_spec *spec, int *port, struct listener *l)
+int
+listen_bind(const char *addr, int optional, int *port, struct listener *l)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
@@ -75,24 +74,24 @@ listen_one(const struct listen_spec *spec, int *port, struct listener *l)
 	int			 fd, on = 1, status;
 
 	memset(&ss, 0, sizeof(ss));
-	if (evutil_inet_pton(AF_INET, spec->addr, &sin->sin_addr) == 1) {
+	if (evutil_inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(*port);
 		sslen = sizeof(*sin);
-		snprintf(l->name, sizeof(l->name), "%s", spec->addr);
-	} else if (evutil_inet_pton(AF_INET6, spec->addr,
+		snprintf(l->name, sizeof(l->name), "%s", addr);
+	} else if (evutil_inet_pton(AF_INET6, addr,
 	    &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(*port);
 		sslen = sizeof(*sin6);
-		snprintf(l->name, sizeof(l->name), "[%s]", spec->addr);
+		snprintf(l->name, sizeof(l->name), "[%s]", addr);
 	} else
-		fatalx(EX_USAGE, "invalid listen address '%s'", spec->addr);
+		fatalx(EX_USAGE, "invalid listen address '%s'", addr);
 
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {
-		if (spec->optional && errno == EAFNOSUPPORT)
+		if (optional && errno == EAFNOSUPPORT)
 			return (-1);
 		fatal(EX_OSERR, "cannot listen on %s:%d: socket", l->name,
 		    *port);
@@ -102,7 +101,7 @@ listen_one(const struct listen_spec *spec, int *port, struct listener *l)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
 	    listen(fd, SOMAXCONN) == -1) {
-		if (spec->optional && (errno == EADDRNOTAVAIL ||
+		if (optional && (errno == EADDRNOTAVAIL ||
 		    errno == EAFNOSUPPORT)) {
 			close(fd);
 			return (-1);
@@ -140,7 +139,8 @@ listen_open(const struct options *o, struct listener *l, int max)
 		for (j = 0; j < n; j++) {
 			if (nl == max)
 				fatalx(EX_USAGE, "too many listen addresses");
-			if (listen_one(&spec[j], &port, &l[nl]) == 0)
+			if (listen_bind(spec[j].addr, spec[j].optional, &port,
+			    &l[nl]) == 0)
 				nl++;
 			else
 				log_debug("no IPv6 on this host: not "

@@ -1,8 +1,8 @@
 /*
  * msgd.c - main(): the start-up order, and nothing else.
  *
- * options -> log -> limits -> listeners -> pidfile -> daemon -> privileges
- * -> event loop -> drain -> exit.
+ * options -> log -> limits -> listeners (our own, or systemd's) -> metrics
+ * socket -> pidfile -> daemon -> privileges -> event loop -> drain -> exit.
  */
 #include "config.h"
 
@@ -19,7 +19,7 @@
 #include "msgd.h"
 
 static const char	*msgd_absolute(const char *);
-static void		 msgd_log_start(const struct server *);
+static void		 msgd_log_start(const struct server *, int);
 
 /* The daemon runs in /, so relative paths are fixed up before it goes. */
 static const char *
@@ -37,7 +37,7 @@ msgd_absolute(const char *path)
 }
 
 static void
-msgd_log_start(const struct server *srv)
+msgd_log_start(const struct server *srv, int activated)
 {
 	const struct options	*o = srv->opts;
 	char			 addrs[1024] = "";
@@ -49,8 +49,8 @@ msgd_log_start(const struct server *srv)
 		strncat(addrs, srv->listeners[i].name,
 		    sizeof(addrs) - strlen(addrs) - 1);
 	}
-	log_info("msgd %s started: listening on %s; %s, %s", PACKAGE_VERSION,
-	    addrs, o->keep_open ? "keep-open" : "one-shot",
+	log_info("msgd %s started: listening on %s%s; %s, %s", PACKAGE_VERSION,
+	    addrs, activated ? " (from systemd)" : "", o->keep_open ? "keep-open" : "one-shot",
 	    o->echo ? "echo" : "fixed message");
 	log_debug("limits: --max-conns %ld, --max-message %ld, "
 	    "--idle-timeout %ld, --drain-timeout %ld", srv->max_conns,
@@ -60,12 +60,12 @@ msgd_log_start(const struct server *srv)
 int
 main(int argc, char **argv)
 {
-	static struct listener	 listeners[OPTIONS_MAX_LISTEN * 2];
+	static struct listener	 listeners[OPTIONS_MAX_LISTEN * 2], metrics;
 	struct options		 opts;
 	struct event_base	*base;
 	struct server		*srv;
 	char			 err[256];
-	int			 nl;
+	int			 nl, activated;
 
 	options_defaults(&opts);
 	switch (options_parse(&opts, argc, argv, err, sizeof(err))) {
@@ -91,7 +91,11 @@ main(int argc, char **argv)
 		privs_check_user(opts.user);
 
 	opts.max_conns = server_limit_fds(opts.max_conns);
-	nl = listen_open(&opts, listeners, OPTIONS_MAX_LISTEN * 2);
+	nl = systemd_listeners(listeners, OPTIONS_MAX_LISTEN * 2);
+	if (!(activated = nl > 0))
+		nl = listen_open(&opts, listeners, OPTIONS_MAX_LISTEN * 2);
+	if (opts.metrics_addr != NULL)
+		metrics_bind(&opts, &metrics);
 	if (opts.pidfile != NULL)
 		pidfile_open(opts.pidfile);
 	if (opts.daemonize)
@@ -103,9 +107,12 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL)
 		fatalx(EX_OSERR, "cannot create the event loop");
 	srv = server_new(base, &opts, listeners, nl);
+	if (opts.metrics_addr != NULL)
+		metrics_start(srv, &metrics);
 	signal_setup(srv);
-	msgd_log_start(srv);
+	msgd_log_start(srv, activated);
 	daemon_ready();
+	systemd_ready(srv);
 
 	if (event_base_dispatch(base) == -1)
 		fatalx(EX_SOFTWARE, "event loop failed");
@@ -114,6 +121,7 @@ main(int argc, char **argv)
 	    (unsigned long long)srv->stats.accepted,
 	    (unsigned long long)srv->stats.replies_out);
 	signal_free(srv);
+	metrics_stop();
 	server_free(srv);
 	event_base_free(base);
 	pidfile_remove();

@@ -88,12 +88,13 @@ struct server {
 	int			 pause_ms;	/* 0: accepting */
 	int			 draining;
 	struct event		*drain_ev;
-	struct event		*signal_ev[5];
+	struct event		*signal_ev[6];
 	struct stats		 stats;
 	time_t			 started;
 };
 
 /* listen.c */
+int	 listen_bind(const char *, int, int *, struct listener *);
 int	 listen_open(const struct options *, struct listener *, int);
 void	 listen_close(struct listener *, int);
 
@@ -122,6 +123,22 @@ void	 pidfile_remove(void);
 /* privs.c */
 void	 privs_check_user(const char *);
 void	 privs_drop(const char *);
+
+/* stats.c */
+struct evbuffer;
+void	 stats_prometheus(const struct server *, struct evbuffer *);
+void	 stats_log(const struct server *);
+
+/* metrics.c */
+void	 metrics_bind(const struct options *, struct listener *);
+void	 metrics_start(struct server *, struct listener *);
+void	 metrics_stop(void);
+
+/* systemd.c */
+int	 systemd_listeners(struct listener *, int);
+void	 systemd_ready(const struct server *);
+void	 systemd_stopping(void);
+void	 systemd_reloading(int);
 
 /* signal.c */
 void	 signal_setup(struct server *);

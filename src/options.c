@@ -20,6 +20,8 @@
 
 #include "options.h"
 
+enum { OPT_METRICS = 256 };
+
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qT:u:vV";
 
 static const struct option options_long[] = {
@@ -39,6 +41,7 @@ static const struct option options_long[] = {
 	{ "drain-timeout",	required_argument,	NULL, 'T' },
 	{ "user",		required_argument,	NULL, 'u' },
 	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "metrics",		required_argument,	NULL, OPT_METRICS },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -74,6 +77,8 @@ static const char options_usage_text[] =
 "                          [default: stderr; syslog with --daemon]\n"
 "  -v, --verbose           more detail (repeat for one line per connection)\n"
 "  -q, --quiet             warnings and errors only\n"
+"      --metrics=[ADDR:]PORT serve /metrics (Prometheus) and /healthz over\n"
+"                          HTTP on ADDR [default ADDR: 127.0.0.1]\n"
 "\n"
 "  -h, --help              display this help and exit\n"
 "  -V, --version           output version information and exit\n"
@@ -169,6 +174,43 @@ options_check_address(const char *s)
 	if (evutil_inet_pton(AF_INET6, s, addr) == 1)
 		return (0);
 	return (-1);
+}
+
+/*
+ * "[ADDR:]PORT", "ADDR:PORT" or "[V6ADDR]:PORT" into a literal address
+ * (127.0.0.1 when none is given) and a port.  Returns -1 if malformed.
+ */
+int
+options_split_hostport(const char *s, char *addr, size_t addrlen, int *port)
+{
+	const char	*colon = strrchr(s, ':'), *p = s;
+	size_t		 len = 0;
+	long		 n;
+	int		 ok;
+
+	if (colon != NULL) {
+		len = (size_t)(colon - s);
+		if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+			s++;
+			len -= 2;
+		} else if (memchr(s, ':', len) != NULL)
+			return (-1);	/* bare IPv6 needs brackets */
+		p = colon + 1;
+	}
+	if (len == 0) {
+		s = "127.0.0.1";
+		len = strlen(s);
+	}
+	if (len >= addrlen)
+		return (-1);
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	n = options_number(p, 0, 65535, &ok);
+	if (!ok || options_check_address(addr) == -1 ||
+	    strcmp(addr, "*") == 0 || strcmp(addr, "localhost") == 0)
+		return (-1);
+	*port = (int)n;
+	return (0);
 }
 
 static enum options_result
@@ -303,11 +345,19 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			break;
 		case 'V':
 			return (OPTIONS_VERSION);
+		case OPT_METRICS:
+			if (options_split_hostport(optarg, o->metrics_buf,
+			    sizeof(o->metrics_buf), &o->metrics_port) == -1)
+				return (options_error(errbuf, errlen,
+				    "invalid --metrics '%s': use [ADDR:]PORT "
+				    "with a literal address", optarg));
+			o->metrics_addr = o->metrics_buf;
+			break;
 		case ':':
 			return (options_error(errbuf, errlen,
 			    "option '%s' needs a value", argv[optind - 1]));
 		default:
-			if (optopt != 0)
+			if (optopt != 0 && optopt < 256)
 				return (options_error(errbuf, errlen,
 				    "unknown option '-%c'", optopt));
 			return (options_error(errbuf, errlen,

@@ -40,6 +40,9 @@ struct options {
 	long		 idle_timeout;
 	long		 drain_timeout;
 	const char	*user;
+	const char	*metrics_addr;		/* NULL: no metrics endpoint */
+	int		 metrics_port;
+	char		 metrics_buf[64];
 };
 
 enum options_result {
@@ -53,6 +56,8 @@ void			options_defaults(struct options *);
 enum options_result	options_parse(struct options *, int, char **,
 			    char *, size_t);
 int			options_check_address(const char *);
+int			options_split_hostport(const char *, char *, size_t,
+			    int *);
 const char	       *options_usage(void);
 const char	       *options_version(void);
 

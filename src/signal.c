@@ -2,7 +2,7 @@
  * signal.c - signals as libevent events, all handled in one place.
  *
  * SIGTERM and SIGINT drain and stop (a second one stops at once), SIGHUP
- * reopens the log file, and SIGPIPE is ignored: a client that goes away
+ * reopens the log file, SIGUSR1 logs the counters, and SIGPIPE is ignored: a client that goes away
  * mid-write is an EPIPE, not a reason to die.
  */
 #include "config.h"
@@ -16,7 +16,7 @@
 #include "log.h"
 #include "msgd.h"
 
-static const int signal_list[] = { SIGTERM, SIGINT, SIGHUP };
+static const int signal_list[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
 static void	signal_handle(evutil_socket_t, short, void *);
 
@@ -30,13 +30,19 @@ signal_handle(evutil_socket_t sig, short events, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		systemd_stopping();
 		server_drain(srv);
 		break;
 	case SIGHUP:
+		systemd_reloading(0);
 		if (log_reopen() == -1)
 			log_warn("SIGHUP: cannot reopen the log file");
 		else
 			log_info("SIGHUP: log file reopened");
+		systemd_reloading(1);
+		break;
+	case SIGUSR1:
+		stats_log(srv);
 		break;
 	}
 }

@@ -201,6 +201,28 @@ START_TEST(test_log_and_daemon)
 }
 END_TEST
 
+START_TEST(test_metrics)
+{
+	ck_assert_ptr_null((parse(NULL), o.metrics_addr));
+	ck_assert_int_eq(parse("--metrics", "9100", NULL), OPTIONS_RUN);
+	ck_assert_str_eq(o.metrics_addr, "127.0.0.1");
+	ck_assert_int_eq(o.metrics_port, 9100);
+	ck_assert_int_eq(parse("--metrics=:9101", NULL), OPTIONS_RUN);
+	ck_assert_str_eq(o.metrics_addr, "127.0.0.1");
+	ck_assert_int_eq(o.metrics_port, 9101);
+	ck_assert_int_eq(parse("--metrics=0.0.0.0:0", NULL), OPTIONS_RUN);
+	ck_assert_str_eq(o.metrics_addr, "0.0.0.0");
+	ck_assert_int_eq(o.metrics_port, 0);
+	ck_assert_int_eq(parse("--metrics=[::1]:9102", NULL), OPTIONS_RUN);
+	ck_assert_str_eq(o.metrics_addr, "::1");
+	refused(parse("--metrics=::1:9102", NULL), "--metrics", "::1:9102");
+	refused(parse("--metrics=host:80", NULL), "--metrics", NULL);
+	refused(parse("--metrics=127.0.0.1:", NULL), "--metrics", NULL);
+	refused(parse("--metrics=127.0.0.1:99999", NULL), "--metrics", NULL);
+	refused(parse("--metrics", "*:80", NULL), "--metrics", NULL);
+}
+END_TEST
+
 /* Parsing twice in one process starts afresh (getopt state is reset). */
 START_TEST(test_reparse)
 {
@@ -223,6 +245,7 @@ options_suite(void)
 	tcase_add_test(good, test_help_version);
 	tcase_add_test(good, test_log_and_daemon);
 	tcase_add_test(good, test_reparse);
+	tcase_add_test(good, test_metrics);
 	suite_add_tcase(s, good);
 	tcase_add_test(bad, test_port_range);
 	tcase_add_test(bad, test_counts);

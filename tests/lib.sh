@@ -106,3 +106,20 @@ expect_eq() {
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# hold N: keep N idle connections to msgd open until release_hold.
+hold() {
+	mkfifo "$T/hold.in"
+	python3 "${top_srcdir:-..}/tests/hold.py" "$MSGD_PORT" "$1" \
+	    < "$T/hold.in" > "$T/hold.out" &
+	HOLD_PID=$!
+	track "$HOLD_PID"
+	exec 7> "$T/hold.in"
+	wait_for 10 grep -q '^ready' "$T/hold.out" ||
+	    fail "could not open $1 connections"
+}
+release_hold() {
+	exec 7>&-
+	wait_gone "$HOLD_PID" 10 || fail "hold.py did not finish"
+	rm -f "$T/hold.in"
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""hold.py PORT N [HOST] - open N connections to msgd and hold them.
+
+Prints "ready N" once every connection is established, then holds them,
+sending nothing and ignoring what msgd sends or closes, until its standard
+input closes.  Then it closes them all and prints how many bytes msgd sent
+in total.  Used by tests that need clients which just sit there.
+"""
+import socket
+import sys
+
+
+def main():
+    port, n = int(sys.argv[1]), int(sys.argv[2])
+    host = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+    socks = [socket.create_connection((host, port), timeout=10)
+             for _ in range(n)]
+    print("ready", n, flush=True)
+    sys.stdin.read()
+    total = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            total += len(s.recv(65536))
+        except OSError:
+            pass
+        s.close()
+    print("received", total, flush=True)
+
+
+if __name__ == "__main__":
+    main()
