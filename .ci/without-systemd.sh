@@ -1,0 +1,21 @@
+#!/bin/sh
+# without-systemd.sh - build msgd without libsystemd, from the release
+# tarball (the source tree itself is configured in place), and run the
+# whole make check there.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$top/_build-nosystemd
+cd "$top"
+make -s dist
+tarball=$(ls -t msgd-*.tar.gz | head -n 1)
+rm -rf "$build"
+mkdir "$build"
+tar -xzf "$tarball" -C "$build" --strip-components=1
+cd "$build"
+./configure -q --without-systemd --with-systemdsystemunitdir=no
+if grep -q '^#define HAVE_LIBSYSTEMD' config.h; then
+	echo "without-systemd: libsystemd is still used" >&2
+	exit 1
+fi
+make -s -j2
+make -s -j2 check
