@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "msgd.h"
+#include "proxy.h"
 
 static const char conn_too_long[] = "error: message too long\n";
 
@@ -38,6 +39,7 @@ static void	conn_refuse_line(struct conn *, struct evbuffer *);
 static void	conn_flush(struct conn *);
 static void	conn_drained(struct conn *);
 static void	conn_discard(struct conn *);
+static int	conn_proxy(struct conn *, struct evbuffer *);
 
 struct conn *
 conn_new(struct server *srv, int fd)
@@ -56,6 +58,7 @@ conn_new(struct server *srv, int fd)
 	bufferevent_set_timeouts(c->bev, srv->idle, srv->idle);
 	bufferevent_disable(c->bev, EV_WRITE);	/* see conn_flush() */
 	bufferevent_enable(c->bev, EV_READ);
+	c->proxied = srv->opts->proxy_protocol;
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
@@ -114,6 +117,43 @@ conn_refuse_line(struct conn *c, struct evbuffer *in)
 	c->state = CONN_CLOSING;
 	log_trace("connection %d: message too long",
 	    (int)bufferevent_getfd(c->bev));
+}
+
+/*
+ * --proxy-protocol: the balancer's header comes first.  Returns 1 when it
+ * has been consumed, 0 if more input is needed, -1 if the connection was
+ * closed for a bad header.
+ */
+static int
+conn_proxy(struct conn *c, struct evbuffer *in)
+{
+	struct proxy_header	 h;
+	const char		*why = NULL;
+	char			 src[64];
+	size_t			 len = evbuffer_get_length(in);
+	ssize_t			 n;
+	int			 fd = bufferevent_getfd(c->bev);
+
+	n = proxy_parse((const char *)evbuffer_pullup(in, -1), len, &h, &why);
+	if (n == 0 && !c->eof)
+		return (0);
+	if (n <= 0) {
+		log_warnx("connection %d: closed: %s", fd, n == 0 ?
+		    "no complete PROXY header before EOF" : why);
+		c->srv->stats.proxy_rejected++;
+		conn_free(c);
+		return (-1);
+	}
+	c->srv->stats.bytes_in += (size_t)n;
+	evbuffer_drain(in, (size_t)n);
+	c->proxied = 0;
+	if (proxy_source(&h, src, sizeof(src)) == 0)
+		log_debug("connection %d: client %s (PROXY v%d)", fd, src,
+		    h.version);
+	else
+		log_trace("connection %d: PROXY v%d without an address", fd,
+		    h.version);
+	return (1);
 }
 
 /*
@@ -191,6 +231,8 @@ conn_process(struct conn *c)
 	size_t		 left;
 	int		 fd = bufferevent_getfd(c->bev);
 
+	if (c->proxied && conn_proxy(c, in) != 1)
+		return;
 	while (conn_answer(c, in, out)) {
 		if (evbuffer_write(out, fd) == -1 && errno != EAGAIN &&
 		    errno != EINTR) {

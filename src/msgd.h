@@ -42,6 +42,7 @@ struct stats {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	uint64_t	accept_pauses;
+	uint64_t	proxy_rejected;
 };
 
 /* A bound, listening socket, before and after libevent takes it over. */
@@ -67,6 +68,7 @@ struct conn {
 	unsigned		 eof:1;		/* client shut its write side */
 	unsigned		 paused:1;	/* reading off: output is full */
 	unsigned		 writing:1;	/* EV_WRITE is enabled */
+	unsigned		 proxied:1;	/* PROXY header still due */
 };
 TAILQ_HEAD(conn_list, conn);
 

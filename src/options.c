@@ -20,7 +20,7 @@
 
 #include "options.h"
 
-enum { OPT_METRICS = 256 };
+enum { OPT_METRICS = 256, OPT_PROXY_PROTOCOL };
 
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qT:u:vV";
 
@@ -42,6 +42,7 @@ static const struct option options_long[] = {
 	{ "user",		required_argument,	NULL, 'u' },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "metrics",		required_argument,	NULL, OPT_METRICS },
+	{ "proxy-protocol",	no_argument,		NULL, OPT_PROXY_PROTOCOL },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -77,6 +78,8 @@ static const char options_usage_text[] =
 "                          [default: stderr; syslog with --daemon]\n"
 "  -v, --verbose           more detail (repeat for one line per connection)\n"
 "  -q, --quiet             warnings and errors only\n"
+"      --proxy-protocol    expect a PROXY v1/v2 header from a trusted load\n"
+"                          balancer before each client's data\n"
 "      --metrics=[ADDR:]PORT serve /metrics (Prometheus) and /healthz over\n"
 "                          HTTP on ADDR [default ADDR: 127.0.0.1]\n"
 "\n"
@@ -345,6 +348,9 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			break;
 		case 'V':
 			return (OPTIONS_VERSION);
+		case OPT_PROXY_PROTOCOL:
+			o->proxy_protocol = 1;
+			break;
 		case OPT_METRICS:
 			if (options_split_hostport(optarg, o->metrics_buf,
 			    sizeof(o->metrics_buf), &o->metrics_port) == -1)

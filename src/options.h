@@ -40,6 +40,7 @@ struct options {
 	long		 idle_timeout;
 	long		 drain_timeout;
 	const char	*user;
+	int		 proxy_protocol;
 	const char	*metrics_addr;		/* NULL: no metrics endpoint */
 	int		 metrics_port;
 	char		 metrics_buf[64];

@@ -42,6 +42,9 @@ static const struct stats_counter stats_counters[] = {
 	  "Bytes queued to clients." },
 	{ "accept_pauses", offsetof(struct stats, accept_pauses),
 	  "Times accepting paused for lack of descriptors." },
+	{ "connections_proxy_rejected",
+	  offsetof(struct stats, proxy_rejected),
+	  "Connections closed for a missing or malformed PROXY header." },
 };
 #define STATS_NCOUNTERS	(sizeof(stats_counters) / sizeof(stats_counters[0]))
 
