@@ -65,7 +65,7 @@ main(int argc, char **argv)
 	struct event_base	*base;
 	struct server		*srv;
 	char			 err[256];
-	int			 nl, activated;
+	int			 nl, activated, udp_fds[OPTIONS_MAX_LISTEN * 2];
 
 	options_defaults(&opts);
 	switch (options_parse(&opts, argc, argv, err, sizeof(err))) {
@@ -94,6 +94,8 @@ main(int argc, char **argv)
 	nl = systemd_listeners(listeners, OPTIONS_MAX_LISTEN * 2);
 	if (!(activated = nl > 0))
 		nl = listen_open(&opts, listeners, OPTIONS_MAX_LISTEN * 2);
+	if (opts.udp)
+		udp_open(listeners, nl, udp_fds);
 	if (opts.metrics_addr != NULL)
 		metrics_bind(&opts, &metrics);
 	if (opts.pidfile != NULL)
@@ -109,6 +111,8 @@ main(int argc, char **argv)
 	srv = server_new(base, &opts, listeners, nl);
 	if (opts.metrics_addr != NULL)
 		metrics_start(srv, &metrics);
+	if (opts.udp)
+		udp_start(srv, udp_fds, nl);
 	signal_setup(srv);
 	msgd_log_start(srv, activated);
 	daemon_ready();
@@ -122,6 +126,7 @@ main(int argc, char **argv)
 	    (unsigned long long)srv->stats.replies_out);
 	signal_free(srv);
 	metrics_stop();
+	udp_stop();
 	server_free(srv);
 	event_base_free(base);
 	pidfile_remove();

@@ -43,6 +43,9 @@ struct stats {
 	uint64_t	bytes_out;
 	uint64_t	accept_pauses;
 	uint64_t	proxy_rejected;
+	uint64_t	udp_received;
+	uint64_t	udp_replies;
+	uint64_t	udp_rate_limited;
 };
 
 /* A bound, listening socket, before and after libevent takes it over. */
@@ -141,6 +144,11 @@ int	 systemd_listeners(struct listener *, int);
 void	 systemd_ready(const struct server *);
 void	 systemd_stopping(void);
 void	 systemd_reloading(int);
+
+/* udp.c */
+void	 udp_open(const struct listener *, int, int *);
+void	 udp_start(struct server *, const int *, int);
+void	 udp_stop(void);
 
 /* signal.c */
 void	 signal_setup(struct server *);

@@ -20,9 +20,9 @@
 
 #include "options.h"
 
-enum { OPT_METRICS = 256, OPT_PROXY_PROTOCOL };
+enum { OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST };
 
-static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qT:u:vV";
+static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qT:u:UvV";
 
 static const struct option options_long[] = {
 	{ "max-conns",		required_argument,	NULL, 'c' },
@@ -43,6 +43,9 @@ static const struct option options_long[] = {
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "metrics",		required_argument,	NULL, OPT_METRICS },
 	{ "proxy-protocol",	no_argument,		NULL, OPT_PROXY_PROTOCOL },
+	{ "udp",		no_argument,		NULL, 'U' },
+	{ "udp-rate",		required_argument,	NULL, OPT_UDP_RATE },
+	{ "udp-burst",		required_argument,	NULL, OPT_UDP_BURST },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -69,6 +72,11 @@ static const char options_usage_text[] =
 "  -i, --idle-timeout=SECS close idle connections, 0 = never [default: 60]\n"
 "  -T, --drain-timeout=SECS on SIGTERM, wait this long for replies to be\n"
 "                          delivered [default: 10]\n"
+"\n"
+"UDP (off by default; see AMPLIFICATION in msgd(8)):\n"
+"  -U, --udp               also answer UDP datagrams on the same addresses\n"
+"      --udp-rate=N        replies a second per source address [100]\n"
+"      --udp-burst=N       replies a source may get at once [100]\n"
 "\n"
 "Running:\n"
 "  -d, --daemon            detach and run in the background\n"
@@ -122,6 +130,8 @@ options_defaults(struct options *o)
 	o->max_message = DEFAULT_MAX_MESSAGE;
 	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	o->drain_timeout = DEFAULT_DRAIN_TIMEOUT;
+	o->udp_rate = DEFAULT_UDP_RATE;
+	o->udp_burst = DEFAULT_UDP_BURST;
 }
 
 static enum options_result
@@ -348,6 +358,22 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			break;
 		case 'V':
 			return (OPTIONS_VERSION);
+		case 'U':
+			o->udp = 1;
+			break;
+		case OPT_UDP_RATE:
+		case OPT_UDP_BURST:
+			n = options_number(optarg, 1, 1000000, &ok);
+			if (!ok)
+				return (options_error(errbuf, errlen,
+				    "invalid --udp-%s '%s': must be a number "
+				    "from 1 to 1000000", ch == OPT_UDP_RATE ?
+				    "rate" : "burst", optarg));
+			if (ch == OPT_UDP_RATE)
+				o->udp_rate = n;
+			else
+				o->udp_burst = n;
+			break;
 		case OPT_PROXY_PROTOCOL:
 			o->proxy_protocol = 1;
 			break;

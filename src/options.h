@@ -16,6 +16,8 @@
 #define DEFAULT_MAX_MESSAGE	65536
 #define DEFAULT_IDLE_TIMEOUT	60
 #define DEFAULT_DRAIN_TIMEOUT	10
+#define DEFAULT_UDP_RATE	100
+#define DEFAULT_UDP_BURST	100
 
 #define MAX_MAX_CONNS		1000000
 #define MAX_MAX_MESSAGE		(64 * 1024 * 1024)
@@ -41,6 +43,9 @@ struct options {
 	long		 drain_timeout;
 	const char	*user;
 	int		 proxy_protocol;
+	int		 udp;
+	long		 udp_rate;		/* replies/s per source */
+	long		 udp_burst;
 	const char	*metrics_addr;		/* NULL: no metrics endpoint */
 	int		 metrics_port;
 	char		 metrics_buf[64];

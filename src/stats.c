@@ -45,6 +45,12 @@ static const struct stats_counter stats_counters[] = {
 	{ "connections_proxy_rejected",
 	  offsetof(struct stats, proxy_rejected),
 	  "Connections closed for a missing or malformed PROXY header." },
+	{ "udp_datagrams_received", offsetof(struct stats, udp_received),
+	  "UDP datagrams received (--udp)." },
+	{ "udp_replies_sent", offsetof(struct stats, udp_replies),
+	  "UDP reply datagrams sent." },
+	{ "udp_rate_limited", offsetof(struct stats, udp_rate_limited),
+	  "UDP datagrams not answered: source over --udp-rate." },
 };
 #define STATS_NCOUNTERS	(sizeof(stats_counters) / sizeof(stats_counters[0]))
 

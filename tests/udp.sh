@@ -1,0 +1,56 @@
+#!/bin/sh
+# udp.sh - --udp: a reply datagram per datagram, and the per-source rate
+# limit that keeps msgd from being a traffic amplifier.
+. "${top_srcdir:-..}/tests/lib.sh"
+need nc
+need curl
+
+msgd_start -U --udp-rate 10 --udp-burst 20 --metrics 0
+MPORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
+    "$MSGD_LOG")
+metric() {
+	curl -sf "http://127.0.0.1:$MPORT/metrics" |
+	    awk -v n="msgd_$1" '$1 == n { print $2 }'
+}
+
+# nc -u: one datagram, one reply (nc waits at most 2 s for it).
+got=$(printf 'Hello, server!\n' | timeout 5 nc -u -w 2 127.0.0.1 "$MSGD_PORT")
+expect_eq "$got" "Hello, client!" "UDP reply"
+# TCP is still served on the same port.
+expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "TCP reply beside UDP"
+
+# A flood of 1000 datagrams from one source: at most the burst plus what
+# the rate refills while the flood and the collection last (a few
+# seconds at 10/s), and the rest counted as rate-limited.
+python3 "${top_srcdir:-..}/tests/udpflood.py" "$MSGD_PORT" 1000 \
+    > "$T/flood" || fail "udpflood.py"
+replies=$(awk '/^sent/ { print $4 }' "$T/flood")
+[ "$replies" -ge 20 ] || fail "only $replies replies to a flood (burst 20)"
+[ "$replies" -le 80 ] || fail "$replies replies to 1000 datagrams: limit broken"
+! grep -q '^odd' "$T/flood" || fail "unexpected replies: $(cat "$T/flood")"
+limited=$(metric udp_rate_limited_total)
+expect_eq "$((limited + replies))" "1000" "rate-limited + answered datagrams"
+# (the single nc datagram above was answered, so 1001 received in all)
+expect_eq "$(metric udp_datagrams_received_total)" "1001" "datagrams received"
+
+# Another source address is not punished for the first one's flood.
+python3 "${top_srcdir:-..}/tests/udpflood.py" "$MSGD_PORT" 5 127.0.0.2 \
+    > "$T/other" || fail "udpflood.py from 127.0.0.2"
+expect_eq "$(awk '/^sent/ { print $4 }' "$T/other")" "5" \
+    "replies to another source"
+msgd_stop
+
+# Echo mode over UDP, and the refusal of an oversized datagram.
+msgd_start -U -e -M 8
+got=$(printf 'echo me\n' | timeout 5 nc -u -w 2 127.0.0.1 "$MSGD_PORT")
+expect_eq "$got" "echo me" "UDP echo"
+got=$(printf 'far too long\n' | timeout 5 nc -u -w 2 127.0.0.1 "$MSGD_PORT")
+expect_eq "$got" "error: message too long" "oversized datagram"
+msgd_stop
+
+# Without -U nothing answers UDP.
+msgd_start
+got=$(printf 'hi\n' | timeout 5 nc -u -w 1 127.0.0.1 "$MSGD_PORT" | wc -c)
+expect_eq "$got" "0" "UDP answered without --udp"
+msgd_stop
+pass "UDP replies and rate limit"

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""udpflood.py PORT COUNT [SRC] - send COUNT datagrams from one source
+address (default 127.0.0.1) as fast as possible, then collect replies
+until none arrives for 0.5 s.  Prints "sent N replies M" and the reply
+texts that differ from the first one, if any.
+"""
+import socket
+import sys
+
+
+def main():
+    port, count = int(sys.argv[1]), int(sys.argv[2])
+    src = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((src, 0))
+    s.setblocking(False)
+    replies = []
+    for i in range(count):
+        s.sendto(b"ping %d\n" % i, ("127.0.0.1", port))
+        try:
+            while True:
+                replies.append(s.recv(65536))
+        except BlockingIOError:
+            pass
+    s.settimeout(0.5)
+    try:
+        while True:
+            replies.append(s.recv(65536))
+    except socket.timeout:
+        pass
+    print("sent", count, "replies", len(replies))
+    odd = {r for r in replies if r != replies[0]}
+    for r in odd:
+        print("odd", r)
+
+
+if __name__ == "__main__":
+    main()
