@@ -60,7 +60,7 @@ conn_new(struct server *srv, int fd)
 	bufferevent_enable(c->bev, EV_READ);
 	c->proxied = srv->opts->proxy_protocol;
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
-	srv->nconns++;
+	server_conn_opened(srv);
 	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
 	return (c);
 }

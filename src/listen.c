@@ -30,6 +30,8 @@ struct listen_spec {
 
 static int	listen_expand(const char *, struct listen_spec *);
 
+static int	listen_reuseport;	/* --threads: one socket per worker */
+
 /* One --listen value as the literal addresses it stands for. */
 static int
 listen_expand(const char *arg, struct listen_spec *spec)
@@ -97,6 +99,9 @@ listen_bind(const char *addr, int optional, int *port, struct listener *l)
 		    *port);
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (listen_reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+		fatal(EX_OSERR, "SO_REUSEPORT");
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
@@ -124,22 +129,33 @@ listen_bind(const char *addr, int optional, int *port, struct listener *l)
 }
 
 /*
- * Open every listener the options ask for into l[0, max).  With port 0 the
- * first socket's kernel-chosen port is used for all of them, so that one
- * port number reaches msgd on every address.
+ * With --threads every worker has its own listening sockets on the same
+ * port (SO_REUSEPORT), and the kernel spreads new connections over them.
+ */
+void
+listen_share_port(int on)
+{
+	listen_reuseport = on;
+}
+
+/*
+ * Open every listener the options ask for into l[0, max), on *port.  With
+ * port 0 the first socket's kernel-chosen port is used for all of them, so
+ * that one port number reaches msgd on every address, and *port is set to
+ * it.
  */
 int
-listen_open(const struct options *o, struct listener *l, int max)
+listen_open(const struct options *o, int *port, struct listener *l, int max)
 {
 	struct listen_spec	spec[2];
-	int			i, j, n, nl = 0, port = o->port;
+	int			i, j, n, nl = 0;
 
 	for (i = 0; i < (o->nlisten > 0 ? o->nlisten : 1); i++) {
 		n = listen_expand(o->nlisten > 0 ? o->listen[i] : NULL, spec);
 		for (j = 0; j < n; j++) {
 			if (nl == max)
 				fatalx(EX_USAGE, "too many listen addresses");
-			if (listen_bind(spec[j].addr, spec[j].optional, &port,
+			if (listen_bind(spec[j].addr, spec[j].optional, port,
 			    &l[nl]) == 0)
 				nl++;
 			else

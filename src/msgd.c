@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +15,14 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "log.h"
 #include "msgd.h"
 
 static const char	*msgd_absolute(const char *);
+static void		 msgd_dup_listeners(const struct listener *,
+			    struct listener *, int);
 static void		 msgd_log_start(const struct server *, int);
 
 /* The daemon runs in /, so relative paths are fixed up before it goes. */
@@ -36,6 +40,19 @@ msgd_absolute(const char *path)
 	return (abs);
 }
 
+/* Socket activation with --threads: every worker accepts on systemd's. */
+static void
+msgd_dup_listeners(const struct listener *from, struct listener *to, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		to[i] = from[i];
+		if ((to[i].fd = fcntl(from[i].fd, F_DUPFD_CLOEXEC, 0)) == -1)
+			fatal(EX_OSERR, "dup");
+	}
+}
+
 static void
 msgd_log_start(const struct server *srv, int activated)
 {
@@ -49,9 +66,11 @@ msgd_log_start(const struct server *srv, int activated)
 		strncat(addrs, srv->listeners[i].name,
 		    sizeof(addrs) - strlen(addrs) - 1);
 	}
-	log_info("msgd %s started: listening on %s%s; %s, %s", PACKAGE_VERSION,
-	    addrs, activated ? " (from systemd)" : "", o->keep_open ? "keep-open" : "one-shot",
-	    o->echo ? "echo" : "fixed message");
+	log_info("msgd %s started: listening on %s%s; %s, %s, %d thread%s",
+	    PACKAGE_VERSION, addrs, activated ? " (from systemd)" : "",
+	    o->keep_open ? "keep-open" : "one-shot",
+	    o->echo ? "echo" : "fixed message", o->threads,
+	    o->threads > 1 ? "s" : "");
 	log_debug("limits: --max-conns %ld, --max-message %ld, "
 	    "--idle-timeout %ld, --drain-timeout %ld", srv->max_conns,
 	    o->max_message, o->idle_timeout, o->drain_timeout);
@@ -60,12 +79,15 @@ msgd_log_start(const struct server *srv, int activated)
 int
 main(int argc, char **argv)
 {
-	static struct listener	 listeners[OPTIONS_MAX_LISTEN * 2], metrics;
+	static struct listener	 listeners[MAX_THREADS][MSGD_MAX_LISTENERS];
+	static struct listener	 metrics;
 	struct options		 opts;
 	struct event_base	*base;
 	struct server		*srv;
+	struct stats		 total;
 	char			 err[256];
-	int			 nl, activated, udp_fds[OPTIONS_MAX_LISTEN * 2];
+	int			 i, nl, activated, port;
+	int			 udp_fds[MSGD_MAX_LISTENERS];
 
 	options_defaults(&opts);
 	switch (options_parse(&opts, argc, argv, err, sizeof(err))) {
@@ -91,11 +113,21 @@ main(int argc, char **argv)
 		privs_check_user(opts.user);
 
 	opts.max_conns = server_limit_fds(opts.max_conns);
-	nl = systemd_listeners(listeners, OPTIONS_MAX_LISTEN * 2);
+	listen_share_port(opts.threads > 1);
+	port = opts.port;
+	nl = systemd_listeners(listeners[0], MSGD_MAX_LISTENERS);
 	if (!(activated = nl > 0))
-		nl = listen_open(&opts, listeners, OPTIONS_MAX_LISTEN * 2);
+		nl = listen_open(&opts, &port, listeners[0],
+		    MSGD_MAX_LISTENERS);
+	for (i = 1; i < opts.threads; i++) {
+		if (activated)
+			msgd_dup_listeners(listeners[0], listeners[i], nl);
+		else
+			listen_open(&opts, &port, listeners[i],
+			    MSGD_MAX_LISTENERS);
+	}
 	if (opts.udp)
-		udp_open(listeners, nl, udp_fds);
+		udp_open(listeners[0], nl, udp_fds);
 	if (opts.metrics_addr != NULL)
 		metrics_bind(&opts, &metrics);
 	if (opts.pidfile != NULL)
@@ -106,14 +138,22 @@ main(int argc, char **argv)
 	if (opts.user != NULL)
 		privs_drop(opts.user);
 
-	if ((base = event_base_new()) == NULL)
-		fatalx(EX_OSERR, "cannot create the event loop");
-	srv = server_new(base, &opts, listeners, nl);
+	/* Locking in libevent only when another thread needs it. */
+	if (opts.threads > 1 && evthread_use_pthreads() == -1)
+		fatalx(EX_SOFTWARE, "evthread_use_pthreads");
+	for (i = 0; i < opts.threads; i++) {
+		if ((base = event_base_new()) == NULL)
+			fatalx(EX_OSERR, "cannot create the event loop");
+		worker_add(server_new(base, &opts, listeners[i], nl));
+	}
+	srv = worker_get(0);
+	base = srv->base;
 	if (opts.metrics_addr != NULL)
 		metrics_start(srv, &metrics);
 	if (opts.udp)
 		udp_start(srv, udp_fds, nl);
 	signal_setup(srv);
+	worker_spawn();
 	msgd_log_start(srv, activated);
 	daemon_ready();
 	systemd_ready(srv);
@@ -121,12 +161,15 @@ main(int argc, char **argv)
 	if (event_base_dispatch(base) == -1)
 		fatalx(EX_SOFTWARE, "event loop failed");
 
+	worker_join();
+	stats_total(&total, NULL);
 	log_info("msgd stopped: %llu connections, %llu replies",
-	    (unsigned long long)srv->stats.accepted,
-	    (unsigned long long)srv->stats.replies_out);
+	    (unsigned long long)total.accepted,
+	    (unsigned long long)total.replies_out);
 	signal_free(srv);
 	metrics_stop();
 	udp_stop();
+	worker_free();
 	server_free(srv);
 	event_base_free(base);
 	pidfile_remove();

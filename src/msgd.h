@@ -18,6 +18,9 @@ struct event;
 struct evconnlistener;
 struct bufferevent;
 
+/* Listening sockets one worker may have: addresses x (IPv4, IPv6). */
+#define MSGD_MAX_LISTENERS	(OPTIONS_MAX_LISTEN * 2)
+
 /* Descriptors msgd needs besides its connections (listeners, log, ...). */
 #define MSGD_FD_RESERVE		32
 
@@ -80,7 +83,7 @@ struct server {
 	const struct options	*opts;
 	struct frame_reply	 reply;
 	char			*message;	/* reply text with its LF */
-	struct listener		 listeners[OPTIONS_MAX_LISTEN * 2];
+	struct listener		 listeners[MSGD_MAX_LISTENERS];
 	int			 nlisteners;
 	long			 max_conns;
 	long			 nconns;
@@ -96,11 +99,14 @@ struct server {
 	struct event		*signal_ev[6];
 	struct stats		 stats;
 	time_t			 started;
+	int			 worker;	/* 0: the main thread */
+	struct event		*stop_ev;	/* drain, asked by worker 0 */
 };
 
 /* listen.c */
 int	 listen_bind(const char *, int, int *, struct listener *);
-int	 listen_open(const struct options *, struct listener *, int);
+int	 listen_open(const struct options *, int *, struct listener *, int);
+void	 listen_share_port(int);
 void	 listen_close(struct listener *, int);
 
 /* server.c */
@@ -108,7 +114,9 @@ long	 server_limit_fds(long);
 struct server *server_new(struct event_base *, const struct options *,
 	    struct listener *, int);
 void	 server_free(struct server *);
+void	 server_conn_opened(struct server *);
 void	 server_conn_closed(struct server *);
+long	 server_total_conns(void);
 void	 server_drain(struct server *);
 
 /* conn.c */
@@ -133,6 +141,7 @@ void	 privs_drop(const char *);
 struct evbuffer;
 void	 stats_prometheus(const struct server *, struct evbuffer *);
 void	 stats_log(const struct server *);
+void	 stats_total(struct stats *, long *);
 
 /* metrics.c */
 void	 metrics_bind(const struct options *, struct listener *);
@@ -149,6 +158,15 @@ void	 systemd_reloading(int);
 void	 udp_open(const struct listener *, int, int *);
 void	 udp_start(struct server *, const int *, int);
 void	 udp_stop(void);
+
+/* worker.c */
+void	 worker_add(struct server *);
+int	 worker_count(void);
+struct server *worker_get(int);
+void	 worker_spawn(void);
+void	 worker_drain_others(void);
+void	 worker_join(void);
+void	 worker_free(void);
 
 /* signal.c */
 void	 signal_setup(struct server *);

@@ -22,7 +22,7 @@
 
 enum { OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST };
 
-static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qT:u:UvV";
+static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qt:T:u:UvV";
 
 static const struct option options_long[] = {
 	{ "max-conns",		required_argument,	NULL, 'c' },
@@ -44,6 +44,7 @@ static const struct option options_long[] = {
 	{ "metrics",		required_argument,	NULL, OPT_METRICS },
 	{ "proxy-protocol",	no_argument,		NULL, OPT_PROXY_PROTOCOL },
 	{ "udp",		no_argument,		NULL, 'U' },
+	{ "threads",		required_argument,	NULL, 't' },
 	{ "udp-rate",		required_argument,	NULL, OPT_UDP_RATE },
 	{ "udp-burst",		required_argument,	NULL, OPT_UDP_BURST },
 	{ "version",		no_argument,		NULL, 'V' },
@@ -67,6 +68,7 @@ static const char options_usage_text[] =
 "                          [default: answer the first message, then close]\n"
 "\n"
 "Limits:\n"
+"  -t, --threads=N         N worker threads sharing the port [default: 1]\n"
 "  -c, --max-conns=N       open connections at most [default: 10000]\n"
 "  -M, --max-message=BYTES longest line accepted [default: 65536]\n"
 "  -i, --idle-timeout=SECS close idle connections, 0 = never [default: 60]\n"
@@ -130,6 +132,7 @@ options_defaults(struct options *o)
 	o->max_message = DEFAULT_MAX_MESSAGE;
 	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	o->drain_timeout = DEFAULT_DRAIN_TIMEOUT;
+	o->threads = 1;
 	o->udp_rate = DEFAULT_UDP_RATE;
 	o->udp_burst = DEFAULT_UDP_BURST;
 }
@@ -360,6 +363,14 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			return (OPTIONS_VERSION);
 		case 'U':
 			o->udp = 1;
+			break;
+		case 't':
+			n = options_number(optarg, 1, MAX_THREADS, &ok);
+			if (!ok)
+				return (options_error(errbuf, errlen,
+				    "invalid --threads '%s': must be a number "
+				    "from 1 to %d", optarg, MAX_THREADS));
+			o->threads = (int)n;
 			break;
 		case OPT_UDP_RATE:
 		case OPT_UDP_BURST:

@@ -23,6 +23,7 @@
 #define MAX_MAX_MESSAGE		(64 * 1024 * 1024)
 #define MAX_IDLE_TIMEOUT	86400
 #define MAX_MESSAGE_TEXT	4096
+#define MAX_THREADS		64
 
 struct options {
 	const char	*listen[OPTIONS_MAX_LISTEN];	/* none: localhost */
@@ -44,6 +45,7 @@ struct options {
 	const char	*user;
 	int		 proxy_protocol;
 	int		 udp;
+	int		 threads;
 	long		 udp_rate;		/* replies/s per source */
 	long		 udp_burst;
 	const char	*metrics_addr;		/* NULL: no metrics endpoint */

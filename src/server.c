@@ -24,11 +24,15 @@
 
 static const char server_busy[] = "error: server busy\n";
 
+/* Connections open in all workers: --max-conns is for the process. */
+static long		server_total;
+
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	server_accept_error(struct evconnlistener *, void *);
 static void	server_pause_done(evutil_socket_t, short, void *);
 static void	server_drain_done(evutil_socket_t, short, void *);
+static void	server_stop(evutil_socket_t, short, void *);
 static void	server_refuse(struct server *, int);
 static void	server_listen(struct server *, int);
 
@@ -97,7 +101,8 @@ server_new(struct event_base *base, const struct options *o,
 		fatalx(EX_SOFTWARE, "event_base_init_common_timeout");
 
 	if ((srv->pause_ev = evtimer_new(base, server_pause_done, srv)) ==
-	    NULL)
+	    NULL ||
+	    (srv->stop_ev = event_new(base, -1, 0, server_stop, srv)) == NULL)
 		fatalx(EX_SOFTWARE, "evtimer_new");
 
 	memcpy(srv->listeners, l, nl * sizeof(*l));
@@ -130,6 +135,7 @@ server_free(struct server *srv)
 	if (srv->drain_ev != NULL)
 		event_free(srv->drain_ev);
 	event_free(srv->pause_ev);
+	event_free(srv->stop_ev);
 	free(srv->message);
 	free(srv);
 }
@@ -184,7 +190,8 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		log_info("descriptors available again: accepting");
 		srv->pause_ms = 0;
 	}
-	if (srv->nconns >= srv->max_conns) {
+	if (__atomic_load_n(&server_total, __ATOMIC_RELAXED) >=
+	    srv->max_conns) {
 		server_refuse(srv, fd);
 		return;
 	}
@@ -238,11 +245,25 @@ server_pause_done(evutil_socket_t fd, short events, void *arg)
 		server_listen(srv, 1);
 }
 
+void
+server_conn_opened(struct server *srv)
+{
+	srv->nconns++;
+	__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED);
+}
+
+long
+server_total_conns(void)
+{
+	return (__atomic_load_n(&server_total, __ATOMIC_RELAXED));
+}
+
 /* A connection went away: account for it, and use the free descriptor. */
 void
 server_conn_closed(struct server *srv)
 {
 	srv->nconns--;
+	__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
 	if (srv->pause_ms != 0 && !srv->draining &&
 	    evtimer_pending(srv->pause_ev, NULL)) {
 		evtimer_del(srv->pause_ev);
@@ -261,6 +282,15 @@ server_drain_done(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	log_warnx("drain time is up: closing %ld connections", srv->nconns);
 	event_base_loopexit(srv->base, NULL);
+}
+
+/* In a worker thread: worker 0 got SIGTERM. */
+static void
+server_stop(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	server_drain(arg);
 }
 
 /*

@@ -32,6 +32,7 @@ signal_handle(evutil_socket_t sig, short events, void *arg)
 		log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		systemd_stopping();
 		server_drain(srv);
+		worker_drain_others();
 		break;
 	case SIGHUP:
 		systemd_reloading(0);

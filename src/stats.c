@@ -71,21 +71,56 @@ stats_gauge(struct evbuffer *b, const char *name, const char *help,
 	    "msgd_%s %lld\n", name, help, name, name, v);
 }
 
+/*
+ * Every worker's counters added up, and the connections open in all of
+ * them.  Other workers' counters are read while they run: each is a
+ * naturally aligned 64-bit word written only by its own thread, so a read
+ * sees an old or a new value, never a torn one, and a scrape is at most a
+ * few messages behind.
+ */
+void
+stats_total(struct stats *sum, long *open)
+{
+	const struct server	*w;
+	size_t			 i;
+	uint64_t		 v, *out;
+	int			 k;
+
+	memset(sum, 0, sizeof(*sum));
+	if (open != NULL)
+		*open = 0;
+	for (k = 0; k < worker_count(); k++) {
+		w = worker_get(k);
+		for (i = 0; i < STATS_NCOUNTERS; i++) {
+			out = (uint64_t *)((char *)sum +
+			    stats_counters[i].offset);
+			v = __atomic_load_n((const uint64_t *)((const char *)
+			    &w->stats + stats_counters[i].offset),
+			    __ATOMIC_RELAXED);
+			*out += v;
+		}
+		if (open != NULL)
+			*open += __atomic_load_n(&w->nconns, __ATOMIC_RELAXED);
+	}
+}
+
 /* The text exposition format, version 0.0.4. */
 void
 stats_prometheus(const struct server *srv, struct evbuffer *b)
 {
 	const struct options	*o = srv->opts;
+	struct stats		 sum;
+	long			 open;
 	size_t			 i;
 
+	stats_total(&sum, &open);
 	for (i = 0; i < STATS_NCOUNTERS; i++)
 		evbuffer_add_printf(b, "# HELP msgd_%s_total %s\n"
 		    "# TYPE msgd_%s_total counter\nmsgd_%s_total %llu\n",
 		    stats_counters[i].name, stats_counters[i].help,
 		    stats_counters[i].name, stats_counters[i].name,
-		    (unsigned long long)stats_get(&srv->stats, i));
-	stats_gauge(b, "connections_open", "Connections open now.",
-	    srv->nconns);
+		    (unsigned long long)stats_get(&sum, i));
+	stats_gauge(b, "connections_open", "Connections open now.", open);
 	stats_gauge(b, "uptime_seconds", "Seconds since msgd started.",
 	    (long long)(time(NULL) - srv->started));
 	stats_gauge(b, "draining", "1 while stopping after SIGTERM.",
@@ -96,20 +131,25 @@ stats_prometheus(const struct server *srv, struct evbuffer *b)
 	    o->max_message);
 	stats_gauge(b, "idle_timeout_seconds",
 	    "The --idle-timeout, 0 for none.", o->idle_timeout);
+	stats_gauge(b, "threads", "Worker threads (--threads).",
+	    worker_count());
 }
 
 /* SIGUSR1: the same numbers, one line. */
 void
 stats_log(const struct server *srv)
 {
-	char	line[1024];
-	size_t	i, n = 0;
+	struct stats	sum;
+	char		line[1024];
+	size_t		i, n = 0;
+	long		open;
 
+	stats_total(&sum, &open);
 	for (i = 0; i < STATS_NCOUNTERS && n < sizeof(line); i++)
 		n += snprintf(line + n, sizeof(line) - n, "%s=%llu ",
 		    stats_counters[i].name,
-		    (unsigned long long)stats_get(&srv->stats, i));
+		    (unsigned long long)stats_get(&sum, i));
 	log_info("stats: %sconnections_open=%ld uptime_seconds=%lld "
-	    "max_connections=%ld", line, srv->nconns,
+	    "max_connections=%ld", line, open,
 	    (long long)(time(NULL) - srv->started), srv->max_conns);
 }

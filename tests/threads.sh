@@ -1,0 +1,50 @@
+#!/bin/sh
+# threads.sh - --threads: workers share the port, --max-conns holds for
+# the whole process, metrics add up, and SIGTERM drains every worker.
+. "${top_srcdir:-..}/tests/lib.sh"
+need nc
+need curl
+need ss
+
+msgd_start -t 2 -c 3 --metrics 0
+MPORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
+    "$MSGD_LOG")
+metric() {
+	curl -sf "http://127.0.0.1:$MPORT/metrics" |
+	    awk -v n="msgd_$1" '$1 == n { print $2 }'
+}
+
+expect_eq "$(ls "/proc/$MSGD_PID/task" | wc -l)" "2" "threads"
+n=$(ss -Hltn "sport = :$MSGD_PORT" | grep -c '127\.0\.0\.1:')
+expect_eq "$n" "2" "IPv4 listening sockets (one per worker)"
+expect_eq "$(metric threads)" "2" "msgd_threads"
+
+# Clients one after another land on both workers; all are answered.
+i=0
+while [ "$i" -lt 60 ]; do
+	expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "reply $i"
+	i=$((i + 1))
+done
+expect_eq "$(metric connections_accepted_total)" "60" "accepted, summed"
+expect_eq "$(metric replies_sent_total)" "60" "replies, summed"
+
+# --max-conns counts connections in all workers together.
+hold 3
+settled() { [ "$(metric connections_open)" = 3 ]; }
+wait_for 10 settled || fail "connections_open is not 3"
+expect_eq "$(printf 'hi\n' | ask)" "error: server busy" "4th connection"
+
+# SIGTERM drains both workers: 503 while the held connections are open,
+# exit 0 once they close.
+kill -TERM "$MSGD_PID"
+draining() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$MPORT/healthz")" = 503 ]
+}
+wait_for 5 draining || fail "healthz is not 503 while draining"
+release_hold
+wait "$MSGD_PID"
+expect_eq "$?" "0" "exit status"
+grep -q "msgd stopped: 63 connections, 60 replies" "$MSGD_LOG" ||
+    fail "stop line does not count every worker's connections"
+pass "two workers"
