@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -27,6 +28,8 @@
 
 static const char conn_too_long[] = "error: message too long\n";
 
+static void	conn_wake(evutil_socket_t, short, void *);
+static int	conn_bufferevent(struct conn *);
 static void	conn_read(struct bufferevent *, void *);
 static void	conn_write(struct bufferevent *, void *);
 static void	conn_event(struct bufferevent *, short, void *);
@@ -41,6 +44,12 @@ static void	conn_drained(struct conn *);
 static void	conn_discard(struct conn *);
 static int	conn_proxy(struct conn *, struct evbuffer *);
 
+/*
+ * A new connection costs only a struct conn with one event in it until the
+ * client sends something: the bufferevent and its buffers (most of a busy
+ * connection's memory) are made by conn_wake() on the first readable event.
+ * Thousands of idle clients stay cheap.
+ */
 struct conn *
 conn_new(struct server *srv, int fd)
 {
@@ -49,20 +58,54 @@ conn_new(struct server *srv, int fd)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return (NULL);
 	c->srv = srv;
-	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	c->fd = fd;
+	c->proxied = srv->opts->proxy_protocol;
+	event_assign(&c->wait_ev, srv->base, fd, EV_READ, conn_wake, c);
+	if (event_add(&c->wait_ev, srv->idle) == -1) {
 		free(c);
 		return (NULL);
 	}
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_set_timeouts(c->bev, srv->idle, srv->idle);
-	bufferevent_disable(c->bev, EV_WRITE);	/* see conn_flush() */
-	bufferevent_enable(c->bev, EV_READ);
-	c->proxied = srv->opts->proxy_protocol;
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	server_conn_opened(srv);
 	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
 	return (c);
+}
+
+/* First data (or EOF, or the idle timeout) on a new connection. */
+static void
+conn_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct server	*srv = c->srv;
+
+	if (what & EV_TIMEOUT) {
+		srv->stats.closed_idle++;
+		log_trace("connection %d: idle timeout", (int)fd);
+		conn_free(c);
+		return;
+	}
+	if (conn_bufferevent(c) == -1) {
+		log_warn("connection %d: cannot set up buffers", (int)fd);
+		conn_free(c);
+	}
+	/* The bufferevent reads the waiting data on the next loop turn. */
+}
+
+static int
+conn_bufferevent(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
+	c->bev = bufferevent_socket_new(srv->base, c->fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		return (-1);
+	event_del(&c->wait_ev);
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_set_timeouts(c->bev, srv->idle, srv->idle);
+	bufferevent_disable(c->bev, EV_WRITE);	/* see conn_flush() */
+	bufferevent_enable(c->bev, EV_READ);
+	return (0);
 }
 
 void
@@ -70,9 +113,14 @@ conn_free(struct conn *c)
 {
 	struct server	*srv = c->srv;
 
-	log_trace("connection %d: closed", (int)bufferevent_getfd(c->bev));
+	log_trace("connection %d: closed", c->fd);
 	TAILQ_REMOVE(&srv->conns, c, entry);
-	bufferevent_free(c->bev);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	else {
+		event_del(&c->wait_ev);
+		close(c->fd);
+	}
 	free(c);
 	server_conn_closed(srv);
 }
@@ -81,6 +129,10 @@ conn_free(struct conn *c)
 void
 conn_shutdown(struct conn *c)
 {
+	if (c->bev == NULL && conn_bufferevent(c) == -1) {
+		conn_free(c);
+		return;
+	}
 	if (c->state == CONN_READING && !c->paused)
 		conn_process(c);
 }
@@ -116,7 +168,7 @@ conn_refuse_line(struct conn *c, struct evbuffer *in)
 	evbuffer_drain(in, evbuffer_get_length(in));
 	c->state = CONN_CLOSING;
 	log_trace("connection %d: message too long",
-	    (int)bufferevent_getfd(c->bev));
+	    c->fd);
 }
 
 /*
@@ -132,7 +184,7 @@ conn_proxy(struct conn *c, struct evbuffer *in)
 	char			 src[64];
 	size_t			 len = evbuffer_get_length(in);
 	ssize_t			 n;
-	int			 fd = bufferevent_getfd(c->bev);
+	int			 fd = c->fd;
 
 	n = proxy_parse((const char *)evbuffer_pullup(in, -1), len, &h, &why);
 	if (n == 0 && !c->eof)
@@ -229,7 +281,7 @@ conn_process(struct conn *c)
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	size_t		 left;
-	int		 fd = bufferevent_getfd(c->bev);
+	int		 fd = c->fd;
 
 	if (c->proxied && conn_proxy(c, in) != 1)
 		return;
@@ -273,7 +325,7 @@ conn_flush(struct conn *c)
 	}
 	if (c->writing)
 		return;
-	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
+	if (evbuffer_write(out, c->fd) == -1 &&
 	    errno != EAGAIN && errno != EINTR) {
 		conn_free(c);
 		return;
@@ -306,7 +358,7 @@ conn_drained(struct conn *c)
 		}
 		/* Shut the write side and read until the client closes, so
 		 * that its unread input cannot reset away our reply. */
-		shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGERING;
 		bufferevent_set_timeouts(c->bev, c->srv->linger, NULL);
 		bufferevent_enable(c->bev, EV_READ);
@@ -362,7 +414,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		if (c->state != CONN_LINGERING) {
 			c->srv->stats.closed_idle++;
 			log_trace("connection %d: idle timeout",
-			    (int)bufferevent_getfd(c->bev));
+			    c->fd);
 		}
 		conn_free(c);
 		return;

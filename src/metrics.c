@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/queue.h>
+
 #include <string.h>
 #include <sysexits.h>
 

@@ -10,6 +10,8 @@
 #include <sys/time.h>
 #include <stdint.h>
 
+#include <event2/event_struct.h>
+
 #include "frame.h"
 #include "options.h"
 
@@ -67,7 +69,9 @@ enum conn_state {
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct server		*srv;
-	struct bufferevent	*bev;
+	struct bufferevent	*bev;		/* NULL until the first data */
+	struct event		 wait_ev;	/* ...which this waits for */
+	int			 fd;
 	size_t			 scanned;	/* input bytes known LF-free */
 	size_t			 lingered;	/* bytes discarded in linger */
 	enum conn_state		 state;

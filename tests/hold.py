@@ -6,6 +6,7 @@ sending nothing and ignoring what msgd sends or closes, until its standard
 input closes.  Then it closes them all and prints how many bytes msgd sent
 in total.  Used by tests that need clients which just sit there.
 """
+import resource
 import socket
 import sys
 
@@ -13,6 +14,9 @@ import sys
 def main():
     port, n = int(sys.argv[1]), int(sys.argv[2])
     host = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 16 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 16, hard))
     socks = [socket.create_connection((host, port), timeout=10)
              for _ in range(n)]
     print("ready", n, flush=True)
