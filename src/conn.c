@@ -1,11 +1,16 @@
 /*
  * conn.c - one client connection, from accept to close.
  *
- * A connection is a bufferevent.  Input is split into lines by frame.c and
- * each reply is appended to the output buffer; output is written at once
- * when the socket takes it, and only when it does not is libevent asked to
- * wait for writability (so a reply costs no epoll_ctl calls).  The state
- * moves READING -> CLOSING (last reply queued) -> LINGERING (write side
+ * A connection starts as a struct conn with one read event.  On its first
+ * data it gets a bufferevent, whose input buffer collects what is read and
+ * whose output buffer queues the replies.  msgd reads with its own event
+ * (a plain read() into space reserved in the input buffer) rather than the
+ * bufferevent's read callback, which calls ioctl(FIONREAD) before every
+ * read.  Replies are written at once when the socket takes them, and only
+ * when it does not does the bufferevent wait for writability and finish
+ * the job (so a reply costs no epoll_ctl calls).
+ *
+ * States: READING -> CLOSING (last reply queued) -> LINGERING (write side
  * shut, input discarded until the client closes) -> freed.
  */
 #include "config.h"
@@ -28,9 +33,10 @@
 
 static const char conn_too_long[] = "error: message too long\n";
 
-static void	conn_wake(evutil_socket_t, short, void *);
+static void	conn_readable(evutil_socket_t, short, void *);
 static int	conn_bufferevent(struct conn *);
-static void	conn_read(struct bufferevent *, void *);
+static ssize_t	conn_fill(struct conn *);
+static void	conn_pause(struct conn *, int);
 static void	conn_write(struct bufferevent *, void *);
 static void	conn_event(struct bufferevent *, short, void *);
 static void	conn_process(struct conn *);
@@ -45,10 +51,10 @@ static void	conn_discard(struct conn *);
 static int	conn_proxy(struct conn *, struct evbuffer *);
 
 /*
- * A new connection costs only a struct conn with one event in it until the
+ * A new connection costs only a struct conn with its read event until the
  * client sends something: the bufferevent and its buffers (most of a busy
- * connection's memory) are made by conn_wake() on the first readable event.
- * Thousands of idle clients stay cheap.
+ * connection's memory) are made on the first data, so thousands of idle
+ * clients stay cheap.
  */
 struct conn *
 conn_new(struct server *srv, int fd)
@@ -60,8 +66,9 @@ conn_new(struct server *srv, int fd)
 	c->srv = srv;
 	c->fd = fd;
 	c->proxied = srv->opts->proxy_protocol;
-	event_assign(&c->wait_ev, srv->base, fd, EV_READ, conn_wake, c);
-	if (event_add(&c->wait_ev, srv->idle) == -1) {
+	event_assign(&c->read_ev, srv->base, fd, EV_READ | EV_PERSIST,
+	    conn_readable, c);
+	if (event_add(&c->read_ev, srv->idle) == -1) {
 		free(c);
 		return (NULL);
 	}
@@ -69,26 +76,6 @@ conn_new(struct server *srv, int fd)
 	server_conn_opened(srv);
 	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
 	return (c);
-}
-
-/* First data (or EOF, or the idle timeout) on a new connection. */
-static void
-conn_wake(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn	*c = arg;
-	struct server	*srv = c->srv;
-
-	if (what & EV_TIMEOUT) {
-		srv->stats.closed_idle++;
-		log_trace("connection %d: idle timeout", (int)fd);
-		conn_free(c);
-		return;
-	}
-	if (conn_bufferevent(c) == -1) {
-		log_warn("connection %d: cannot set up buffers", (int)fd);
-		conn_free(c);
-	}
-	/* The bufferevent reads the waiting data on the next loop turn. */
 }
 
 static int
@@ -100,12 +87,92 @@ conn_bufferevent(struct conn *c)
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		return (-1);
-	event_del(&c->wait_ev);
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_set_timeouts(c->bev, srv->idle, srv->idle);
-	bufferevent_disable(c->bev, EV_WRITE);	/* see conn_flush() */
-	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_setcb(c->bev, NULL, conn_write, conn_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, srv->idle);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	/* The bufferevent freezes its input's end for its own reads; we do
+	 * the reading (conn_fill), so let us add to it. */
+	evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
 	return (0);
+}
+
+/*
+ * Read once into the input buffer.  Returns the bytes read, 0 at EOF, -1
+ * on error (errno EAGAIN: nothing there after all).
+ */
+static ssize_t
+conn_fill(struct conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	if (evbuffer_reserve_space(in, CONN_READ_SIZE, &v, 1) != 1) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	if ((n = read(c->fd, v.iov_base, v.iov_len)) > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+	}
+	return (n);
+}
+
+/* Stop or restart reading (backpressure, EOF, the linger). */
+static void
+conn_pause(struct conn *c, int pause)
+{
+	if (pause)
+		event_del(&c->read_ev);
+	else
+		event_add(&c->read_ev, c->state == CONN_LINGERING ?
+		    c->srv->linger : c->srv->idle);
+}
+
+static void
+conn_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	ssize_t		 n;
+
+	if (what & EV_TIMEOUT) {
+		if (c->state != CONN_LINGERING) {
+			c->srv->stats.closed_idle++;
+			log_trace("connection %d: idle timeout", (int)fd);
+		}
+		conn_free(c);
+		return;
+	}
+	if (c->bev == NULL && conn_bufferevent(c) == -1) {
+		log_warn("connection %d: cannot set up buffers", (int)fd);
+		conn_free(c);
+		return;
+	}
+	if ((n = conn_fill(c)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_free(c);
+		return;
+	}
+	if (n == 0) {
+		c->eof = 1;
+		conn_pause(c, 1);
+		switch (c->state) {
+		case CONN_READING:
+			if (!c->paused)
+				conn_process(c);
+			break;	/* if paused, conn_drained() carries on */
+		case CONN_CLOSING:
+			break;	/* conn_drained() frees it */
+		case CONN_LINGERING:
+			conn_free(c);
+			break;
+		}
+		return;
+	}
+	if (c->state == CONN_READING)
+		conn_process(c);
+	else
+		conn_discard(c);
 }
 
 void
@@ -115,12 +182,11 @@ conn_free(struct conn *c)
 
 	log_trace("connection %d: closed", c->fd);
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	event_del(&c->read_ev);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	else {
-		event_del(&c->wait_ev);
+	else
 		close(c->fd);
-	}
 	free(c);
 	server_conn_closed(srv);
 }
@@ -293,7 +359,7 @@ conn_process(struct conn *c)
 		}
 		if (evbuffer_get_length(out) > 0) {
 			c->paused = 1;
-			bufferevent_disable(c->bev, EV_READ);
+			conn_pause(c, 1);
 			conn_flush(c);
 			return;
 		}
@@ -347,7 +413,7 @@ conn_drained(struct conn *c)
 		if (c->paused) {
 			c->paused = 0;
 			if (!c->eof)
-				bufferevent_enable(c->bev, EV_READ);
+				conn_pause(c, 0);
 			conn_process(c);
 		}
 		break;
@@ -360,8 +426,7 @@ conn_drained(struct conn *c)
 		 * that its unread input cannot reset away our reply. */
 		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGERING;
-		bufferevent_set_timeouts(c->bev, c->srv->linger, NULL);
-		bufferevent_enable(c->bev, EV_READ);
+		conn_pause(c, 0);	/* re-armed with the linger time */
 		break;
 	case CONN_LINGERING:
 		break;
@@ -383,18 +448,6 @@ conn_discard(struct conn *c)
 }
 
 static void
-conn_read(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)bev;
-	if (c->state == CONN_READING)
-		conn_process(c);
-	else
-		conn_discard(c);
-}
-
-static void
 conn_write(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
@@ -404,38 +457,16 @@ conn_write(struct bufferevent *bev, void *arg)
 	conn_drained(c);
 }
 
+/* From the bufferevent, which only ever writes: a failure or a stall. */
 static void
 conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
 
 	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (c->state != CONN_LINGERING) {
-			c->srv->stats.closed_idle++;
-			log_trace("connection %d: idle timeout",
-			    c->fd);
-		}
-		conn_free(c);
-		return;
+	if ((what & BEV_EVENT_TIMEOUT) && c->state != CONN_LINGERING) {
+		c->srv->stats.closed_idle++;
+		log_trace("connection %d: idle timeout while writing", c->fd);
 	}
-	if (what & BEV_EVENT_ERROR) {
-		conn_free(c);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		c->eof = 1;
-		switch (c->state) {
-		case CONN_READING:
-			if (c->paused)
-				break;	/* conn_drained() carries on */
-			conn_process(c);
-			break;
-		case CONN_CLOSING:
-			break;		/* conn_drained() frees it */
-		case CONN_LINGERING:
-			conn_free(c);
-			break;
-		}
-	}
+	conn_free(c);
 }

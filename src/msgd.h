@@ -29,6 +29,9 @@ struct bufferevent;
 /* Stop reading from a client while this much output waits for it. */
 #define CONN_OUTPUT_HIGH	(64 * 1024)
 
+/* Bytes asked of one read(). */
+#define CONN_READ_SIZE		16384
+
 /* After the last reply: read and discard for at most this long / much. */
 #define CONN_LINGER_SECS	5
 #define CONN_LINGER_BYTES	(16 * 1024 * 1024)
@@ -70,7 +73,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct server		*srv;
 	struct bufferevent	*bev;		/* NULL until the first data */
-	struct event		 wait_ev;	/* ...which this waits for */
+	struct event		 read_ev;
 	int			 fd;
 	size_t			 scanned;	/* input bytes known LF-free */
 	size_t			 lingered;	/* bytes discarded in linger */
