@@ -37,6 +37,7 @@ static void	conn_readable(evutil_socket_t, short, void *);
 static int	conn_bufferevent(struct conn *);
 static ssize_t	conn_fill(struct conn *);
 static void	conn_pause(struct conn *, int);
+static int	conn_has_lf(struct conn *, struct evbuffer *, size_t);
 static void	conn_write(struct bufferevent *, void *);
 static void	conn_event(struct bufferevent *, short, void *);
 static void	conn_process(struct conn *);
@@ -111,6 +112,8 @@ conn_fill(struct conn *c)
 		errno = ENOMEM;
 		return (-1);
 	}
+	if (v.iov_len > CONN_READ_SIZE)
+		v.iov_len = CONN_READ_SIZE;	/* the memory bound counts on it */
 	if ((n = read(c->fd, v.iov_base, v.iov_len)) > 0) {
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &v, 1);
@@ -275,6 +278,25 @@ conn_proxy(struct conn *c, struct evbuffer *in)
 }
 
 /*
+ * A line is still arriving: look for its end in the new bytes only, without
+ * making the input contiguous, so that a long line is neither copied nor
+ * scanned once per read.  Refuses the line once it is over --max-message.
+ */
+static int
+conn_has_lf(struct conn *c, struct evbuffer *in, size_t len)
+{
+	struct evbuffer_ptr	start;
+
+	if (evbuffer_ptr_set(in, &start, c->scanned, EVBUFFER_PTR_SET) == 0 &&
+	    evbuffer_search(in, "\n", 1, &start).pos != -1)
+		return (1);
+	c->scanned = len;
+	if (len > (size_t)c->srv->opts->max_message)
+		conn_refuse_line(c, in);
+	return (0);
+}
+
+/*
  * Answer the complete lines in the input while the output has room.
  * Returns 1 if it stopped because the output is full, 0 when no complete
  * line is left (or the connection moved on to CLOSING).
@@ -288,6 +310,8 @@ conn_answer(struct conn *c, struct evbuffer *in, struct evbuffer *out)
 	int			 full = 0;
 
 	if ((len = evbuffer_get_length(in)) == 0)
+		return (0);
+	if (o->keep_open && c->scanned > 0 && !conn_has_lf(c, in, len))
 		return (0);
 	data = (const char *)evbuffer_pullup(in, -1);
 	if (data == NULL) {
