@@ -28,10 +28,15 @@ replies=$(awk '/^sent/ { print $4 }' "$T/flood")
 [ "$replies" -ge 20 ] || fail "only $replies replies to a flood (burst 20)"
 [ "$replies" -le 80 ] || fail "$replies replies to 1000 datagrams: limit broken"
 ! grep -q '^odd' "$T/flood" || fail "unexpected replies: $(cat "$T/flood")"
+# The kernel may drop some of the flood before msgd reads it; of what
+# msgd received (the nc datagram above included), every datagram was
+# either answered or counted as rate-limited.
 limited=$(metric udp_rate_limited_total)
-expect_eq "$((limited + replies))" "1000" "rate-limited + answered datagrams"
-# (the single nc datagram above was answered, so 1001 received in all)
-expect_eq "$(metric udp_datagrams_received_total)" "1001" "datagrams received"
+received=$(metric udp_datagrams_received_total)
+[ "$received" -ge 200 ] || fail "msgd received only $received datagrams"
+[ "$received" -le 1001 ] || fail "msgd counted $received of 1001 datagrams"
+expect_eq "$((limited + replies + 1))" "$received" \
+    "rate-limited + answered datagrams"
 
 # Another source address is not punished for the first one's flood.
 python3 "${top_srcdir:-..}/tests/udpflood.py" "$MSGD_PORT" 5 127.0.0.2 \
