@@ -171,6 +171,7 @@ main(int argc, char **argv)
 	msgd_log_start(srv, activated);
 	daemon_ready();
 	systemd_ready(srv);
+	log_set_console(-1);	/* serving: the log destination alone, now */
 
 	if (event_base_dispatch(base) == -1)
 		fatalx(EX_SOFTWARE, "event loop failed");
