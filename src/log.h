@@ -4,9 +4,10 @@
  * Before log_open() everything goes to stderr as "msgd: message", the way
  * GNU programs report usage errors.  After it, messages go to the chosen
  * destination: stderr or a file (one timestamped line each) or syslog.
- * While a console is attached (the terminal, or the pipe a daemonizing
- * parent waits on), errors are copied there too, so a start-up failure is
- * always seen by whoever started msgd.
+ * Until msgd is serving, a console is attached (the terminal, or the pipe
+ * a daemonizing parent waits on) and warnings and errors are copied there
+ * too, as plain "msgd: reason" lines, so a start-up failure is always seen
+ * by whoever started msgd.
  */
 #ifndef MSGD_LOG_H
 #define MSGD_LOG_H
