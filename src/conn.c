@@ -36,6 +36,7 @@ static const char conn_too_long[] = "error: message too long\n";
 static void	conn_readable(evutil_socket_t, short, void *);
 static int	conn_bufferevent(struct conn *);
 static ssize_t	conn_fill(struct conn *);
+static int	conn_write_now(struct conn *, struct evbuffer *);
 static void	conn_pause(struct conn *, int);
 static int	conn_has_lf(struct conn *, struct evbuffer *, size_t);
 static void	conn_write(struct bufferevent *, void *);
@@ -94,6 +95,23 @@ conn_bufferevent(struct conn *c)
 	/* The bufferevent freezes its input's end for its own reads; we do
 	 * the reading (conn_fill), so let us add to it. */
 	evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
+	return (0);
+}
+
+/*
+ * Write what the output buffer holds, now.  The bufferevent freezes the
+ * start of its output except while its own write callback runs, so it is
+ * unfrozen first (or evbuffer_write fails without writing).  Returns -1
+ * only when the connection is broken.
+ */
+static int
+conn_write_now(struct conn *c, struct evbuffer *out)
+{
+	evbuffer_unfreeze(out, 1);
+	errno = 0;
+	if (evbuffer_write(out, c->fd) == -1 && errno != EAGAIN &&
+	    errno != EINTR)
+		return (-1);
 	return (0);
 }
 
@@ -308,10 +326,25 @@ conn_answer(struct conn *c, struct evbuffer *in, struct evbuffer *out)
 	const char		*data;
 	size_t			 len, off = 0, n, linelen;
 	int			 full = 0;
+	char			 peek;
 
 	if ((len = evbuffer_get_length(in)) == 0)
 		return (0);
 	if (o->keep_open && c->scanned > 0 && !conn_has_lf(c, in, len))
+		return (0);
+	/*
+	 * One-shot: the first data is the message, newline or not (a
+	 * textbook client sends no newline and waits) -- unless it is longer
+	 * than one read, or more of it is already waiting in the socket.  Then
+	 * the line is read on to its newline, EOF or --max-message, so that it
+	 * is neither cut at CONN_READ_SIZE nor let past the limit (a 70 kB
+	 * line got the message, and --echo returned its first 16 kB; tests/
+	 * limits-max-message.sh).  conn_has_lf scans each byte once.
+	 */
+	if (!o->keep_open && !c->eof && !c->srv->draining &&
+	    !conn_has_lf(c, in, len) && (c->state != CONN_READING ||
+	    len >= CONN_READ_SIZE ||
+	    recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1))
 		return (0);
 	data = (const char *)evbuffer_pullup(in, -1);
 	if (data == NULL) {
@@ -371,13 +404,11 @@ conn_process(struct conn *c)
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	size_t		 left;
-	int		 fd = c->fd;
 
 	if (c->proxied && conn_proxy(c, in) != 1)
 		return;
 	while (conn_answer(c, in, out)) {
-		if (evbuffer_write(out, fd) == -1 && errno != EAGAIN &&
-		    errno != EINTR) {
+		if (conn_write_now(c, out) == -1) {
 			conn_free(c);
 			return;
 		}
@@ -415,8 +446,7 @@ conn_flush(struct conn *c)
 	}
 	if (c->writing)
 		return;
-	if (evbuffer_write(out, c->fd) == -1 &&
-	    errno != EAGAIN && errno != EINTR) {
+	if (conn_write_now(c, out) == -1) {
 		conn_free(c);
 		return;
 	}

@@ -24,8 +24,23 @@
 
 static const char server_busy[] = "error: server busy\n";
 
+/*
+ * A refused socket lingers (write side shut, input discarded) until the
+ * client closes it or is silent this long, this many at a time: closing at
+ * once resets the connection if the client's first line arrives just after
+ * the close, and the reset destroys the busy line before the client reads
+ * it (tests/limits-max-conns.sh lost about one in a hundred that way).
+ * Past the cap a refused socket is closed at once, so that the descriptors
+ * stay within --max-conns + MSGD_FD_RESERVE.
+ */
+#define SERVER_REFUSE_LINGER_MS	1000
+#define SERVER_REFUSE_MAX	8
+
 /* Connections open in all workers: --max-conns is for the process. */
 static long		server_total;
+
+/* Refused sockets lingering, in all workers. */
+static int		server_refusing;
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -34,6 +49,7 @@ static void	server_pause_done(evutil_socket_t, short, void *);
 static void	server_drain_done(evutil_socket_t, short, void *);
 static void	server_stop(evutil_socket_t, short, void *);
 static void	server_refuse(struct server *, int);
+static void	server_refuse_linger(evutil_socket_t, short, void *);
 static void	server_listen(struct server *, int);
 
 /*
@@ -157,13 +173,15 @@ server_listen(struct server *srv, int on)
 
 /*
  * Over the limit: say so and close.  Whatever the client already sent is
- * read first, so that the close does not turn into a reset that could
- * destroy the error line before the client reads it.
+ * read first, and the socket lingers for what is still on its way, so that
+ * the close does not turn into a reset that could destroy the error line
+ * before the client reads it.
  */
 static void
 server_refuse(struct server *srv, int fd)
 {
-	char	buf[512];
+	struct timeval	 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
+	char		 buf[512];
 
 	srv->stats.refused_busy++;
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
@@ -172,9 +190,34 @@ server_refuse(struct server *srv, int fd)
 	    MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
 		srv->stats.bytes_out += sizeof(server_busy) - 1;
 	shutdown(fd, SHUT_WR);
-	close(fd);
 	log_trace("refused a connection: %ld open, --max-conns %ld",
 	    srv->nconns, srv->max_conns);
+	if (__atomic_add_fetch(&server_refusing, 1, __ATOMIC_RELAXED) >
+	    SERVER_REFUSE_MAX || event_base_once(srv->base, fd, EV_READ,
+	    server_refuse_linger, srv->base, &tv) == -1) {
+		__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
+		close(fd);
+	}
+}
+
+/* A lingering refused socket is readable, or was silent for too long. */
+static void
+server_refuse_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
+	char		 buf[512];
+	ssize_t		 n = 0;
+
+	if (what & EV_READ) {
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR) &&
+		    event_base_once(arg, fd, EV_READ, server_refuse_linger,
+		    arg, &tv) == 0)
+			return;		/* still open: wait for its close */
+	}
+	__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
+	close(fd);
 }
 
 static void

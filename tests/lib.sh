@@ -123,3 +123,28 @@ release_hold() {
 	wait_gone "$HOLD_PID" 10 || fail "hold.py did not finish"
 	rm -f "$T/hold.in"
 }
+
+# client_start NAME ARGS...: run "tests/hostile.py ARGS" in the background
+# with its standard input on a pipe held open (descriptor 8) until
+# client_release; its output goes to $T/NAME.out.  Sets CLIENT_PID and
+# CLIENT_OUT.  One at a time.
+client_start() {
+	local name=$1
+	shift
+	CLIENT_OUT=$T/$name.out
+	mkfifo "$T/$name.in"
+	python3 "${top_srcdir:-..}/tests/hostile.py" "$@" \
+	    < "$T/$name.in" > "$CLIENT_OUT" &
+	CLIENT_PID=$!
+	track "$CLIENT_PID"
+	exec 8> "$T/$name.in"
+}
+client_release() {
+	exec 8>&-
+	wait "$CLIENT_PID" || fail "hostile.py $* failed"
+}
+# client_wait WORD SECONDS: wait for a line starting with WORD from it.
+client_wait() {
+	wait_for "$2" grep -q "^$1" "$CLIENT_OUT" ||
+	    fail "hostile.py said no '$1': $(cat "$CLIENT_OUT")"
+}
