@@ -29,7 +29,8 @@ struct histogram {
 
 void		histogram_init(struct histogram *);
 void		histogram_record(struct histogram *, uint64_t);
-void		histogram_merge(struct histogram *, const struct histogram *);
+void		histogram_merge(struct histogram *,
+		    const struct histogram *);
 uint64_t	histogram_percentile(const struct histogram *, double);
 uint64_t	histogram_count(const struct histogram *);
 uint64_t	histogram_max(const struct histogram *);

@@ -17,13 +17,13 @@ enum replycheck_result {
 struct replycheck {
 	const char	*expect;	/* one whole reply, with its LF */
 	size_t		 len;
-	size_t		 pos;		/* bytes of the current reply seen */
+	size_t		 pos;		/* into the current reply */
 	uint64_t	 replies;	/* complete replies since the reset */
 
 	/* Where the first bad byte was, once feed() has said so. */
 	uint64_t	 bad_reply;	/* replies complete before it */
 	size_t		 bad_offset;	/* its offset in that reply */
-	int		 bad_expected;	/* the byte wanted; -1 for EXTRA */
+	int		 bad_expected;	/* wanted; -1 for EXTRA */
 	unsigned char	 bad_got;	/* the byte that came */
 };
 
