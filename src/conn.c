@@ -33,6 +33,15 @@
 
 static const char conn_too_long[] = "error: message too long\n";
 
+/*
+ * Bytes asked of one read: CONN_READ_SIZE less room for the evbuffer
+ * chain's header.  libevent rounds a chain (header included) up to a power
+ * of two, so asking for all of CONN_READ_SIZE allocated 32 kB chains that
+ * a full read left half empty, and a long line cost up to twice its length
+ * (tests/limits-max-message.sh measures the bound).
+ */
+#define CONN_READ_ASK	(CONN_READ_SIZE - 128)
+
 static void	conn_readable(evutil_socket_t, short, void *);
 static int	conn_bufferevent(struct conn *);
 static ssize_t	conn_fill(struct conn *);
@@ -126,12 +135,12 @@ conn_fill(struct conn *c)
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
 
-	if (evbuffer_reserve_space(in, CONN_READ_SIZE, &v, 1) != 1) {
+	if (evbuffer_reserve_space(in, CONN_READ_ASK, &v, 1) != 1) {
 		errno = ENOMEM;
 		return (-1);
 	}
-	if (v.iov_len > CONN_READ_SIZE)
-		v.iov_len = CONN_READ_SIZE;	/* the memory bound counts on it */
+	if (v.iov_len > CONN_READ_ASK)
+		v.iov_len = CONN_READ_ASK;	/* the memory bound counts on it */
 	if ((n = read(c->fd, v.iov_base, v.iov_len)) > 0) {
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &v, 1);
@@ -343,7 +352,7 @@ conn_answer(struct conn *c, struct evbuffer *in, struct evbuffer *out)
 	 */
 	if (!o->keep_open && !c->eof && !c->srv->draining &&
 	    !conn_has_lf(c, in, len) && (c->state != CONN_READING ||
-	    len >= CONN_READ_SIZE ||
+	    len >= CONN_READ_ASK ||
 	    recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1))
 		return (0);
 	data = (const char *)evbuffer_pullup(in, -1);
