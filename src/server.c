@@ -42,6 +42,16 @@ static long		server_total;
 /* Refused sockets lingering, in all workers. */
 static int		server_refusing;
 
+/*
+ * When each worker last ran out of descriptors (ms, CLOCK_MONOTONIC).  An
+ * episode ends only when accept has worked for SERVER_PAUSE_MAX_MS since:
+ * ending it at the first accept logged two lines for every client let in
+ * while the backlog drained at the limit (tests/hostile-emfile.sh).
+ */
+static long long	server_emfile_at[MAX_THREADS];
+
+static long long	server_now_ms(void);
+
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	server_accept_error(struct evconnlistener *, void *);
@@ -229,7 +239,8 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	(void)lev;
 	(void)sa;
 	(void)salen;
-	if (srv->pause_ms != 0) {
+	if (srv->pause_ms != 0 && server_now_ms() -
+	    server_emfile_at[srv->worker] >= SERVER_PAUSE_MAX_MS) {
 		log_info("descriptors available again: accepting");
 		srv->pause_ms = 0;
 	}
@@ -265,6 +276,7 @@ server_accept_error(struct evconnlistener *lev, void *arg)
 		return;
 	}
 	server_listen(srv, 0);
+	server_emfile_at[srv->worker] = server_now_ms();
 	if (srv->pause_ms == 0) {
 		errno = err;
 		log_warn("cannot accept: pausing until descriptors are free");
@@ -275,6 +287,15 @@ server_accept_error(struct evconnlistener *lev, void *arg)
 	tv.tv_sec = srv->pause_ms / 1000;
 	tv.tv_usec = (srv->pause_ms % 1000) * 1000;
 	evtimer_add(srv->pause_ev, &tv);
+}
+
+static long long
+server_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 static void
