@@ -132,16 +132,18 @@ client_start() {
 	local name=$1
 	shift
 	CLIENT_OUT=$T/$name.out
-	mkfifo "$T/$name.in"
+	CLIENT_FIFO=$T/$name.in
+	mkfifo "$CLIENT_FIFO"
 	python3 "${top_srcdir:-..}/tests/hostile.py" "$@" \
-	    < "$T/$name.in" > "$CLIENT_OUT" &
+	    < "$CLIENT_FIFO" > "$CLIENT_OUT" &
 	CLIENT_PID=$!
 	track "$CLIENT_PID"
-	exec 8> "$T/$name.in"
+	exec 8> "$CLIENT_FIFO"
 }
 client_release() {
 	exec 8>&-
-	wait "$CLIENT_PID" || fail "hostile.py $* failed"
+	wait "$CLIENT_PID" || fail "hostile.py failed: $(cat "$CLIENT_OUT")"
+	rm -f "$CLIENT_FIFO"
 }
 # client_wait WORD SECONDS: wait for a line starting with WORD from it.
 client_wait() {

@@ -1,0 +1,95 @@
+#!/bin/sh
+# limits-max-conns.sh - -c N: the N+1st client gets "error: server busy"
+# and is closed; msgd's descriptors stay within its baseline + N + 8 (the
+# refused sockets that may linger) under a burst of refused clients;
+# service resumes once connections close.  RLIMIT_NOFILE is raised to N + MSGD_FD_RESERVE, and
+# when the hard limit is too low -c is lowered, with one warning, and the
+# lowered limit is the one enforced.
+. "${top_srcdir:-..}/tests/lib.sh"
+need nc
+need python3
+need prlimit
+
+RESERVE=32	# MSGD_FD_RESERVE in src/msgd.h
+N=20
+msgd_start -c $N
+fd0=$(fd_count "$MSGD_PID")
+hold $N
+all_open() { [ "$(fd_count "$MSGD_PID")" -eq $((fd0 + N)) ]; }
+wait_for 10 all_open || fail "msgd has $(fd_count "$MSGD_PID") descriptors"
+
+# A burst of clients past the limit, 8 at a time: every one is told, and
+# msgd never holds more descriptors than its N connections and the 8
+# refused sockets it may keep open for a second (SERVER_REFUSE_MAX, so that
+# a late line from the client cannot reset away the busy line).
+max=0
+i=0
+while [ $i -lt 64 ]; do
+	j=0
+	pids=
+	while [ $j -lt 8 ]; do
+		printf 'hi\n' | ask > "$T/busy.$i.$j" 2>&1 &
+		pids="$pids $!"
+		j=$((j + 1))
+	done
+	n=$(fd_count "$MSGD_PID")
+	[ "$n" -gt "$max" ] && max=$n
+	for p in $pids; do wait "$p"; done
+	i=$((i + 8))
+done
+bad=$(cat "$T"/busy.* | grep -cvx 'error: server busy')
+got=$(cat "$T"/busy.* | grep -cx 'error: server busy')
+expect_eq "$got" 64 "clients told 'server busy'"
+expect_eq "$bad" 0 "other output to refused clients"
+[ "$max" -le $((fd0 + N + 8)) ] ||
+    fail "msgd held $max descriptors (baseline $fd0 + $N + 8)"
+wait_for 5 all_open ||
+    fail "$(fd_count "$MSGD_PID") descriptors after the burst"
+alive "$MSGD_PID" || fail "msgd died"
+
+# Service resumes as soon as connections close.
+release_hold
+expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "reply after release"
+msgd_stop
+
+# The soft RLIMIT_NOFILE is raised to fit -c 5000 + the reserve.
+cat > "$T/limited" <<EOS
+#!/bin/sh
+exec prlimit --nofile=\$NOFILE -- "$MSGD" "\$@"
+EOS
+chmod +x "$T/limited"
+REAL=$MSGD
+MSGD=$T/limited
+NOFILE=1024:20000
+export NOFILE
+msgd_start -c 5000
+soft=$(awk '/^Max open files/ { print $4 }' "/proc/$MSGD_PID/limits")
+[ "$soft" -ge $((5000 + RESERVE)) ] ||
+    fail "soft descriptor limit $soft for -c 5000"
+msgd_stop
+
+# A hard limit of 100 lowers -c 5000 to 100 - 32 = 68, with one warning...
+NOFILE=100:100
+msgd_start -c 5000
+LOW=$((100 - RESERVE))
+grep -q "lowering --max-conns from 5000 to $LOW" "$MSGD_LOG" ||
+    fail "no warning about lowering --max-conns"
+expect_eq "$(grep -c 'lowering' "$MSGD_LOG")" 1 "warnings about the limit"
+# ...and 68 it is: the 69th client is refused, with the words.
+fd0=$(fd_count "$MSGD_PID")
+hold $LOW
+wait_for 10 sh -c "[ \$(ls /proc/$MSGD_PID/fd | wc -l) -eq $((fd0 + LOW)) ]" ||
+    fail "msgd has $(fd_count "$MSGD_PID") descriptors, not $((fd0 + LOW))"
+expect_eq "$(printf 'hi\n' | ask)" "error: server busy" "client $((LOW + 1))"
+release_hold
+expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "reply after release"
+msgd_stop
+MSGD=$REAL
+
+# A hard limit at or under the reserve: a clear error, not a server that
+# can serve no one.
+prlimit --nofile=32:32 -- "$MSGD" -p 0 -L "$T/low.log" 2> "$T/err"
+expect_eq "$?" 71 "exit status with 32 descriptors"
+grep -q 'descriptor limit 32 is too low' "$T/err" "$T/low.log" ||
+    fail "no clear error for a limit of 32: $(cat "$T/err")"
+pass "-c $N refuses with 'server busy' within $max descriptors; -c lowered to fit"
