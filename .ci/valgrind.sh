@@ -1,0 +1,41 @@
+#!/bin/sh
+# valgrind.sh - run msgd under valgrind memcheck through a representative
+# set of the integration tests: MSGD is a wrapper that execs valgrind (same
+# PID, so the tests manage it as usual).  Any memcheck error or definite
+# leak makes msgd exit 99 (which the tests see) and is also looked for in
+# valgrind's logs.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+command -v valgrind > /dev/null || { echo "valgrind: not installed" >&2; exit 77; }
+[ -x src/msgd ] || make -s
+vg=$(mktemp -d "${TMPDIR:-/tmp}/msgd-valgrind.XXXXXX")
+cat > "$vg/msgd" <<EOS
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full \\
+    --errors-for-leak-kinds=definite --track-fds=no \\
+    --log-file="$vg/vg.%p.log" "$top/src/msgd" "\$@"
+EOS
+chmod +x "$vg/msgd"
+TESTS=${VALGRIND_TESTS:-"reply keep-open errors concurrent hostile-garbage
+    limits-max-message limits-idle-timeout hostile-linger hostile-drain
+    hostile-backpressure"}
+status=0
+for t in $TESTS; do
+	echo "=== $t under valgrind"
+	# Memory and CPU bounds do not hold for valgrind itself.
+	if ! MSGD=$vg/msgd MSGD_SANITIZED=1 top_srcdir=$top \
+	    sh "tests/$t.sh"; then
+		echo "valgrind: $t failed" >&2
+		status=1
+	fi
+done
+for f in "$vg"/vg.*.log; do
+	[ -s "$f" ] || continue
+	echo "--- $f" >&2
+	cat "$f" >&2
+	status=1
+done
+rm -rf "$vg"
+[ $status -eq 0 ] && echo "valgrind: no errors, no definite leaks"
+exit $status
