@@ -432,9 +432,9 @@ conn_process(struct conn *c)
 		/* An unterminated last line before EOF is a line too. */
 		left = evbuffer_get_length(in);
 		if (c->eof && left > 0 && c->srv->opts->keep_open) {
-			conn_reply(c, out, (const char *)evbuffer_pullup(in,
-			    -1), frame_strip((const char *)evbuffer_pullup(in,
-			    -1), left));
+			const char *last = (const char *)evbuffer_pullup(in, -1);
+
+			conn_reply(c, out, last, frame_strip(last, left));
 			c->srv->stats.bytes_in += left;
 			evbuffer_drain(in, left);
 		}

@@ -176,6 +176,8 @@ proxy_parse(const char *buf, size_t len, struct proxy_header *h,
 {
 	size_t	n = len < sizeof(proxy_v2_sig) ? len : sizeof(proxy_v2_sig);
 
+	if (len == 0)
+		return (0);	/* buf may be NULL: an empty evbuffer's pullup */
 	if (memcmp(buf, proxy_v2_sig, n) == 0) {
 		if (len < sizeof(proxy_v2_sig))
 			return (0);

@@ -62,6 +62,14 @@ START_TEST(test_v1_partial)
 }
 END_TEST
 
+/* Nothing yet (an empty evbuffer pulls up to NULL): more is needed. */
+START_TEST(test_empty)
+{
+	ck_assert_int_eq(parse(NULL, 0), 0);
+	ck_assert_int_eq(parse("", 0), 0);
+}
+END_TEST
+
 START_TEST(test_v1_malformed)
 {
 	const char	*bad[] = {
@@ -165,6 +173,7 @@ proxy_suite(void)
 	tcase_add_test(v1, test_v1_tcp4);
 	tcase_add_test(v1, test_v1_tcp6_and_unknown);
 	tcase_add_test(v1, test_v1_partial);
+	tcase_add_test(v1, test_empty);
 	tcase_add_test(v1, test_v1_malformed);
 	tcase_add_test(v1, test_v1_too_long);
 	suite_add_tcase(s, v1);
