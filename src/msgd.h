@@ -107,7 +107,7 @@ struct server {
 	struct stats		 stats;
 	time_t			 started;
 	int			 worker;	/* 0: the main thread */
-	struct event		*stop_ev;	/* drain, asked by worker 0 */
+	struct event		*stop_ev;	/* drain; in 0: a worker ended */
 };
 
 /* listen.c */
@@ -172,6 +172,7 @@ int	 worker_count(void);
 struct server *worker_get(int);
 void	 worker_spawn(void);
 void	 worker_drain_others(void);
+int	 worker_others_running(void);
 void	 worker_join(void);
 void	 worker_free(void);
 

@@ -58,6 +58,7 @@ static void	server_accept_error(struct evconnlistener *, void *);
 static void	server_pause_done(evutil_socket_t, short, void *);
 static void	server_drain_done(evutil_socket_t, short, void *);
 static void	server_stop(evutil_socket_t, short, void *);
+static void	server_drain_check(struct server *);
 static void	server_refuse(struct server *, int);
 static void	server_refuse_linger(evutil_socket_t, short, void *);
 static void	server_listen(struct server *, int);
@@ -333,8 +334,7 @@ server_conn_closed(struct server *srv)
 		evtimer_del(srv->pause_ev);
 		server_listen(srv, 1);
 	}
-	if (srv->draining && srv->nconns == 0)
-		event_base_loopexit(srv->base, NULL);
+	server_drain_check(srv);
 }
 
 static void
@@ -348,13 +348,21 @@ server_drain_done(evutil_socket_t fd, short events, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
-/* In a worker thread: worker 0 got SIGTERM. */
+/*
+ * In a worker thread: worker 0 got SIGTERM, drain.  In worker 0: another
+ * worker's loop has ended; stop if that was the last one.
+ */
 static void
 server_stop(evutil_socket_t fd, short events, void *arg)
 {
+	struct server	*srv = arg;
+
 	(void)fd;
 	(void)events;
-	server_drain(arg);
+	if (srv->worker == 0)
+		server_drain_check(srv);
+	else
+		server_drain(srv);
 }
 
 /*
@@ -382,10 +390,6 @@ server_drain(struct server *srv)
 		srv->listeners[i].lev = NULL;
 	}
 	evtimer_del(srv->pause_ev);
-	if (srv->nconns == 0) {
-		event_base_loopexit(srv->base, NULL);
-		return;
-	}
 	if ((srv->drain_ev = evtimer_new(srv->base, server_drain_done, srv)) ==
 	    NULL || evtimer_add(srv->drain_ev, &tv) == -1)
 		fatalx(EX_SOFTWARE, "cannot set the drain timer");
@@ -393,4 +397,18 @@ server_drain(struct server *srv)
 		next = TAILQ_NEXT(c, entry);
 		conn_shutdown(c);	/* may free c */
 	}
+	server_drain_check(srv);
+}
+
+/*
+ * Draining is over when this worker's connections are gone.  Worker 0
+ * serves /healthz (503 while draining), so it also waits for the other
+ * workers: each wakes it through its stop_ev when its loop ends.
+ */
+static void
+server_drain_check(struct server *srv)
+{
+	if (srv->draining && srv->nconns == 0 &&
+	    (srv->worker != 0 || worker_others_running() == 0))
+		event_base_loopexit(srv->base, NULL);
 }

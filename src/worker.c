@@ -6,7 +6,8 @@
  * Worker 0 is the main thread: it also handles signals, the metrics
  * endpoint and UDP.  On SIGTERM it asks the others to drain through an
  * event it activates in their bases (libevent's threading support makes
- * that safe), and joins them after its own loop ends.
+ * that safe); each wakes worker 0 the same way when its loop ends, so that
+ * worker 0 -- and /healthz with it -- runs until every worker has drained.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 static struct server	**worker_list;
 static pthread_t	 *worker_threads;
 static int		  worker_n;
+static int		  worker_running;	/* loops of workers 1.. not ended */
 
 void
 worker_add(struct server *srv)
@@ -56,6 +58,8 @@ worker_main(void *arg)
 
 	if (event_base_dispatch(srv->base) == -1)
 		log_warnx("worker %d: event loop failed", srv->worker);
+	__atomic_sub_fetch(&worker_running, 1, __ATOMIC_RELAXED);
+	event_active(worker_list[0]->stop_ev, EV_READ, 0);
 	return (NULL);
 }
 
@@ -70,6 +74,7 @@ worker_spawn(void)
 	if ((worker_threads = calloc(worker_n, sizeof(*worker_threads))) ==
 	    NULL)
 		fatal(EX_OSERR, "worker_spawn");
+	worker_running = worker_n - 1;
 	for (i = 1; i < worker_n; i++) {
 		if ((error = pthread_create(&worker_threads[i], NULL,
 		    worker_main, worker_list[i])) != 0)
@@ -85,6 +90,13 @@ worker_drain_others(void)
 
 	for (i = 1; i < worker_n; i++)
 		event_active(worker_list[i]->stop_ev, EV_READ, 0);
+}
+
+/* How many workers other than 0 are still running their loop. */
+int
+worker_others_running(void)
+{
+	return (__atomic_load_n(&worker_running, __ATOMIC_RELAXED));
 }
 
 /* After worker 0's loop: wait for the others to finish draining. */

@@ -6,13 +6,24 @@ need nc
 need curl
 need ss
 
-msgd_start -t 2 -c 3 --metrics 0
-MPORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
-    "$MSGD_LOG")
+# start ARGS...: msgd with metrics on a free port (MPORT).
+start() {
+	msgd_start --metrics 0 "$@"
+	MPORT=$(sed -n \
+	    's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
+	    "$MSGD_LOG")
+}
 metric() {
 	curl -sf "http://127.0.0.1:$MPORT/metrics" |
 	    awk -v n="msgd_$1" '$1 == n { print $2 }'
 }
+healthz() {
+	curl -s -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$MPORT/healthz"
+}
+draining() { [ "$(healthz)" = 503 ]; }
+
+start -t 2 -c 3
 
 expect_eq "$(ls "/proc/$MSGD_PID/task" | wc -l)" "2" "threads"
 n=$(ss -Hltn "sport = :$MSGD_PORT" | grep -c '127\.0\.0\.1:')
@@ -37,10 +48,6 @@ expect_eq "$(printf 'hi\n' | ask)" "error: server busy" "4th connection"
 # SIGTERM drains both workers: 503 while the held connections are open,
 # exit 0 once they close.
 kill -TERM "$MSGD_PID"
-draining() {
-	[ "$(curl -s -o /dev/null -w '%{http_code}' \
-	    "http://127.0.0.1:$MPORT/healthz")" = 503 ]
-}
 wait_for 5 draining || fail "healthz is not 503 while draining"
 release_hold
 wait "$MSGD_PID"
@@ -48,3 +55,33 @@ expect_eq "$?" "0" "exit status"
 grep -q "msgd stopped: 63 connections, 60 replies" "$MSGD_LOG" ||
     fail "stop line does not count every worker's connections"
 pass "two workers"
+
+# Worker 0 serves /healthz and answers 503 until every worker has drained,
+# also when the only open connection is in worker 1.  The kernel picks the
+# worker, so try until that case comes up (each try: one chance in two);
+# worker 0 drains first, so its count is the first "draining" line.
+tries=0
+while :; do
+	tries=$((tries + 1))
+	[ "$tries" -le 20 ] || fail "no connection landed in worker 1 in 20 tries"
+	start -t 2
+	hold 1
+	one_open() { [ "$(metric connections_open)" = 1 ]; }
+	wait_for 10 one_open || fail "connections_open is not 1"
+	kill -TERM "$MSGD_PID"
+	both() { [ "$(grep -c 'stopping: draining' "$MSGD_LOG")" = 2 ]; }
+	wait_for 5 both || fail "both workers did not start draining"
+	if grep -m 1 'stopping: draining' "$MSGD_LOG" |
+	    grep -q 'draining 0 connections'; then
+		expect_eq "$(healthz)" 503 \
+		    "/healthz while only worker 1 drains (try $tries)"
+		release_hold
+		wait "$MSGD_PID"
+		expect_eq "$?" "0" "exit status"
+		break
+	fi
+	release_hold
+	wait "$MSGD_PID"
+	expect_eq "$?" "0" "exit status"
+done
+pass "/healthz stays 503 while another worker drains ($tries tries)"
