@@ -3,7 +3,10 @@
 # the same workloads in one run (see bench/RESULTS.md).
 #
 # Each server is started fresh for each workload, pinned to CPU 0, with the
-# load generator on CPU 1.  Workloads:
+# load generator on CPU 1.  Servers: msgd, epoll (bench/epoll-server.c),
+# libevent (bench/levent-server.c), and msgd2: msgd -t 2, two workers, for
+# the scaling table (it and the load generator share CPUs 0 and 1, as
+# there are no more; see "Scaling" in bench/RESULTS.md).  Workloads:
 #   ping  msgbench ping, 100 connections, one message in flight each
 #   pipe  msgbench pipe, 100 connections, 16 in flight each
 #   conn  msgbench conn, a new connection per message, 50 at a time, spread
@@ -11,12 +14,13 @@
 #   idle  10,000 idle connections: server RSS growth per connection
 #   max   19,000 connections open at once, one line on each, every one
 #         answered (bench/idle-conns -x)
-# Raw results: $BENCH_OUT/results.tsv; table: $BENCH_OUT/table.md; charts:
+# Raw results: $BENCH_OUT/results.tsv; table: $BENCH_OUT/table.md (and
+# scaling.md when msgd and msgd2 both ran); charts:
 # $BENCH_OUT/throughput.png, latency.png, cpu.png (gnuplot, bench/plot.gp).
 #
 # Environment: BENCH_SECONDS (per workload, default 5), BENCH_REPEAT
 # (default 3; the table shows the run with the median msgs/s),
-# BENCH_SERVERS ("msgd epoll libevent"), BENCH_WORKLOADS ("ping pipe conn
+# BENCH_SERVERS ("msgd epoll libevent msgd2"), BENCH_WORKLOADS ("ping pipe conn
 # idle max"), BENCH_MAX_CONNS (19000), BENCH_IDLE_CONNS (10000), BENCH_OUT,
 # MSGD, MSGBENCH, EPOLL_SERVER, LEVENT_SERVER, IDLE_CONNS (programs).
 set -u
@@ -31,7 +35,7 @@ IDLE_CONNS=${IDLE_CONNS:-$builddir/bench/idle-conns}
 OUT=${BENCH_OUT:-$builddir/bench/out}
 SECS=${BENCH_SECONDS:-5}
 REPEAT=${BENCH_REPEAT:-3}
-SERVERS=${BENCH_SERVERS:-msgd epoll libevent}
+SERVERS=${BENCH_SERVERS:-msgd epoll libevent msgd2}
 WORKLOADS=${BENCH_WORKLOADS:-ping pipe conn idle max}
 PING_CONNS=100
 PIPE_CONNS=100
@@ -88,9 +92,10 @@ fi
 if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
 	ON_SERVER="taskset -c 0"
 	ON_CLIENT="taskset -c 1"
+	ON_BOTH="taskset -c 0,1"
 else
 	note "not pinning: taskset missing or a single CPU"
-	ON_SERVER= ON_CLIENT=
+	ON_SERVER= ON_CLIENT= ON_BOTH=
 fi
 HZ=$(getconf CLK_TCK)
 
@@ -103,6 +108,10 @@ start_server() {
 	case $1 in
 	msgd)
 		$ON_SERVER "$MSGD" -p 0 $flag -L "$log" -c 30000 \
+		    >/dev/null 2>"$OUT/msgd.stderr" &
+		pat='s/.*started: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p';;
+	msgd2)
+		$ON_BOTH "$MSGD" -t 2 -p 0 $flag -L "$log" -c 30000 \
 		    >/dev/null 2>"$OUT/msgd.stderr" &
 		pat='s/.*started: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p';;
 	epoll)
@@ -148,26 +157,33 @@ json_get() {
 	    "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p"
 }
 
-# record RUN SERVER WORKLOAD JSON TICKS RSS_PER_CONN
+# record RUN SERVER WORKLOAD JSON TICKS RSS_PER_CONN [CLIENT_TICKS]
 record() {
 	j=$4
 	msgs=$(json_get messages "$j")
 	msgs=${msgs:-0}
 	hwm=$(status_kb VmHWM)
 	cpu=$(awk -v t="$5" -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')
-	cpm=$(awk -v t="$5" -v hz="$HZ" -v m="$msgs" \
-	    'BEGIN { if (m > 0) printf "%.3f", t / hz / m * 1e6; else print "-" }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	cpm=$(per_msg "$5" "$msgs")
+	ccpm=$(per_msg "${7:-}" "$msgs")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 	    "$1" "$2" "$3" "$(json_get conns "$j")" \
 	    "$(json_get depth "$j")" "$msgs" "$(json_get errors "$j")" \
 	    "$(json_get msgs_per_sec "$j")" "$(json_get p50_us "$j")" \
 	    "$(json_get p90_us "$j")" "$(json_get p99_us "$j")" \
 	    "$(json_get p999_us "$j")" "$(json_get max_us "$j")" \
-	    "$cpu" "$cpm" "${hwm:-0}" "$6" >>"$TSV"
+	    "$cpu" "$cpm" "${hwm:-0}" "$6" "$ccpm" >>"$TSV"
 	echo "  $2 $3: $(json_get msgs_per_sec "$j") msgs/s," \
 	    "$(json_get errors "$j") errors, p50 $(json_get p50_us "$j") us," \
 	    "p99 $(json_get p99_us "$j") us, cpu $cpm us/msg" \
 	    "${6:+, $6 B/conn idle}" >&2
+}
+
+# per_msg TICKS MESSAGES: CPU microseconds per message, or "-".
+per_msg() {
+	awk -v t="$1" -v hz="$HZ" -v m="$2" 'BEGIN {
+		if (t != "" && m > 0) printf "%.3f", t / hz / m * 1e6
+		else print "-" }'
 }
 
 # bench_msgbench RUN SERVER WORKLOAD: one msgbench workload.
@@ -178,11 +194,17 @@ bench_msgbench() {
 	conn) mode=oneshot; args="conn -c $CONN_CONNS -s $CONN_SOURCES";;
 	esac
 	start_server "$2" "$mode"
+	on=$ON_CLIENT
+	[ "$2" = msgd2 ] && on=$ON_BOTH
 	t0=$(cpu_ticks)
-	j=$(timeout $((SECS + 30)) $ON_CLIENT "$MSGBENCH" $args -d "$SECS" \
-	    -H $HOST -p "$SPORT" --json 2>>"$OUT/msgbench.stderr" |
-	    grep '^{' | tail -n 1)
+	# The shell's cutime+cstime after msgbench: msgbench's CPU time.
+	out=$(timeout $((SECS + 30)) sh -c '"$@";
+	    awk "{ print \"ticks \" \$16 + \$17 }" /proc/$$/stat' sh \
+	    $on "$MSGBENCH" $args -d "$SECS" -H $HOST -p "$SPORT" --json \
+	    2>>"$OUT/msgbench.stderr")
 	t1=$(cpu_ticks)
+	j=$(printf '%s\n' "$out" | grep '^{' | tail -n 1)
+	ct=$(printf '%s\n' "$out" | sed -n 's/^ticks //p')
 	[ -n "$j" ] || note "$2 $3: msgbench gave no result" \
 	    "(see $OUT/msgbench.stderr)"
 	# msgbench sometimes waits out its reply timeout after the run and
@@ -195,7 +217,7 @@ bench_msgbench() {
 		    "msgs/s taken over ${SECS}s: $r"
 		j=$(printf '%s\n' "$j" | sed "s/\"msgs_per_sec\"[[:space:]]*:[[:space:]]*[0-9.]*/\"msgs_per_sec\": $r/")
 	fi
-	record "$1" "$2" "$3" "$j" $((t1 - t0)) ""
+	record "$1" "$2" "$3" "$j" $((t1 - t0)) "" "$ct"
 	stop_server
 }
 
@@ -254,7 +276,7 @@ bench_max() {
 }
 
 TSV=$OUT/results.tsv
-printf 'run\tserver\tworkload\tconns\tdepth\tmessages\terrors\tmsgs_per_sec\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tcpu_s\tcpu_us_per_msg\tvmhwm_kb\tidle_rss_b_per_conn\n' >"$TSV"
+printf 'run\tserver\tworkload\tconns\tdepth\tmessages\terrors\tmsgs_per_sec\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tcpu_s\tcpu_us_per_msg\tvmhwm_kb\tidle_rss_b_per_conn\tclient_cpu_us_per_msg\n' >"$TSV"
 : >"$OUT/msgbench.stderr"
 : >"$OUT/idle-conns.stderr"
 
@@ -262,6 +284,8 @@ run=1
 while [ $run -le "$REPEAT" ]; do
 	for w in $WORKLOADS; do
 		for s in $SERVERS; do
+			# Two workers are for throughput, not for memory.
+			case $s/$w in msgd2/idle|msgd2/max) continue;; esac
 			note "run $run/$REPEAT: $s $w"
 			case $w in
 			ping|pipe|conn) bench_msgbench $run $s $w;;
@@ -326,6 +350,28 @@ awk -F '\t' -v secs="$SECS" -v repeat="$REPEAT" '
 		    (f[15] == "" ? "-" : f[15]), f[16] / 1024, notes }
 	}' "$OUT/ratios.tsv" "$MED" >"$TABLE"
 
+# Scaling: msgd with two workers against one, on the same workloads.  The
+# model: a worker on a core of its own does 1e6 / (server CPU us/msg)
+# messages a second, so N workers on N free cores do N times that, as long
+# as nothing is shared (CPU per message stays flat) and the load generator
+# has cores of its own.  See "Scaling" in bench/RESULTS.md.
+SCALE=$OUT/scaling.md
+awk -F '\t' '
+	$2 == "msgd" || $2 == "msgd2" { r[$2, $3] = $8; c[$2, $3] = $15
+		k[$2, $3] = $18; if ($2 == "msgd2") w[++nw] = $3 }
+	END { if (nw == 0) exit
+	print "| workload | msgs/s, 1 worker | msgs/s, 2 workers | measured 2/1 | server CPU us/msg, 1 -> 2 | cores busy (server), 1 -> 2 | msgbench CPU us/msg | model: 2 workers on 2 free cores |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= nw; i++) { x = w[i]
+		if (!(("msgd", x) in r)) continue
+		printf "| %s | %.0f | %.0f | %.2fx | %s -> %s | %.2f -> %.2f | %s | %.2fx one worker |\n",
+		    x, r["msgd", x], r["msgd2", x], r["msgd2", x] / r["msgd", x],
+		    c["msgd", x], c["msgd2", x],
+		    r["msgd", x] * c["msgd", x] / 1e6,
+		    r["msgd2", x] * c["msgd2", x] / 1e6, k["msgd", x],
+		    2 * c["msgd", x] / c["msgd2", x] } }' "$MED" >"$SCALE"
+[ -s "$SCALE" ] || rm -f "$SCALE"
+
 # Data for the charts: msgs/s per workload, and latency percentiles.
 awk -F '\t' '
 	$3 != "idle" { t[$3, $2] = $8; if (!($3 in seen)) { seen[$3]; w[++nw] = $3 } }
@@ -364,5 +410,11 @@ echo "msgd vs raw epoll vs libevent: $SECS s per workload, median of $REPEAT;" \
     "server on CPU 0, load on CPU 1"
 echo
 cat "$TABLE"
+if [ -f "$SCALE" ]; then
+	echo
+	echo "msgd, two workers against one:"
+	echo
+	cat "$SCALE"
+fi
 echo
 echo "raw results: $TSV; charts: $OUT/throughput.png $OUT/latency.png $OUT/cpu.png"
