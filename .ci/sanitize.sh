@@ -6,14 +6,8 @@
 # logs are searched for reports that a test might not have noticed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$top/_build-sanitize
-cd "$top"
-make -s dist
-tarball=$(ls -t msgd-*.tar.gz | head -n 1)
-rm -rf "$build"
-mkdir "$build"
-tar -xzf "$tarball" -C "$build" --strip-components=1
-cd "$build"
+. "$top/.ci/lib.sh"
+ci_unpack _build-sanitize
 ./configure -q CC="${CC:-gcc}" \
     CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -g'
 make -s -j2

@@ -4,14 +4,8 @@
 # whole make check there.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$top/_build-nosystemd
-cd "$top"
-make -s dist
-tarball=$(ls -t msgd-*.tar.gz | head -n 1)
-rm -rf "$build"
-mkdir "$build"
-tar -xzf "$tarball" -C "$build" --strip-components=1
-cd "$build"
+. "$top/.ci/lib.sh"
+ci_unpack _build-nosystemd
 ./configure -q --without-systemd --with-systemdsystemunitdir=no
 if grep -q '^#define HAVE_LIBSYSTEMD' config.h; then
 	echo "without-systemd: libsystemd is still used" >&2
