@@ -276,10 +276,13 @@ bench_max() {
 }
 
 TSV=$OUT/results.tsv
-printf 'run\tserver\tworkload\tconns\tdepth\tmessages\terrors\tmsgs_per_sec\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tcpu_s\tcpu_us_per_msg\tvmhwm_kb\tidle_rss_b_per_conn\tclient_cpu_us_per_msg\n' >"$TSV"
+[ -n "${BENCH_REPORT_ONLY:-}" ] || printf 'run\tserver\tworkload\tconns\tdepth\tmessages\terrors\tmsgs_per_sec\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tcpu_s\tcpu_us_per_msg\tvmhwm_kb\tidle_rss_b_per_conn\tclient_cpu_us_per_msg\n' >"$TSV"
 : >"$OUT/msgbench.stderr"
 : >"$OUT/idle-conns.stderr"
 
+# BENCH_REPORT_ONLY=1: no runs, only the table and charts again from the
+# results.tsv of an earlier run.
+[ -n "${BENCH_REPORT_ONLY:-}" ] && REPEAT=0
 run=1
 while [ $run -le "$REPEAT" ]; do
 	for w in $WORKLOADS; do
@@ -314,41 +317,46 @@ awk -F '\t' -v ws="$WORKLOADS" -v ss="$SERVERS" '
 TABLE=$OUT/table.md
 # "vs raw epoll" is the median over runs of the ratio within each run (the
 # servers run back to back), which drift between runs does not move.
-tail -n +2 "$TSV" | awk -F '\t' '
+# ratios REF: per server and workload, that median ratio to server REF.
+ratios() {
+tail -n +2 "$TSV" | awk -F '\t' -v ref="$1" '
 	{ v[$1, $2, $3] = ($3 == "idle" ? $17 : $8); if (!(($2, $3) in seen)) {
 	  seen[$2, $3]; key[++nk] = $2 "\t" $3 } ; if ($1 > nr) nr = $1 }
 	END { for (k = 1; k <= nk; k++) { split(key[k], f, "\t"); n = 0
-		for (r = 1; r <= nr; r++) if (v[r, "epoll", f[2]] > 0 &&
+		for (r = 1; r <= nr; r++) if (v[r, ref, f[2]] > 0 &&
 		    v[r, f[1], f[2]] != "")
-			x[++n] = v[r, f[1], f[2]] / v[r, "epoll", f[2]]
+			x[++n] = v[r, f[1], f[2]] / v[r, ref, f[2]]
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j-1] > x[j]; j--) {
 			t = x[j]; x[j] = x[j-1]; x[j-1] = t }
 		if (n > 0) printf "%s\t%s\t%.2f\n", f[1], f[2],
-		    (n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2) } }' \
-    >"$OUT/ratios.tsv"
+		    (n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2) } }'
+}
+ratios epoll >"$OUT/ratios.tsv"
+ratios libevent >"$OUT/ratios-libevent.tsv"
 awk -F '\t' -v secs="$SECS" -v repeat="$REPEAT" '
 	function v(x) { return (x == "" ? "-" : x) }
+	FILENAME ~ /ratios-libevent/ { lev_of[$1, $2] = $3; next }
 	FILENAME ~ /ratios/ { ratio_of[$1, $2] = $3; next }
 	{ r[++nr] = $0 }
 	END {
-	print "| server | workload | msgs/s | vs raw epoll | p50 µs | p99 µs | server CPU µs/msg | peak RSS (VmHWM) | notes |"
-	print "|---|---|---:|---:|---:|---:|---:|---:|---|"
+	print "| server | workload | msgs/s | vs raw epoll | vs libevent | p50 µs | p99 µs | server CPU µs/msg | peak RSS (VmHWM) | notes |"
+	print "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
 	for (i = 1; i <= nr; i++) { split(r[i], f, "\t")
-		ratio = "-"; notes = ""
+		ratio = lev = "-"; unit = ""; notes = ""
 		if (f[3] == "idle") {
 			notes = f[17] " B RSS per idle connection"
-			if ((f[2], "idle") in ratio_of)
-				ratio = ratio_of[f[2], "idle"] "x RSS"
+			unit = "x RSS"
 			rate = "-"
 		} else {
 			rate = sprintf("%.0f", f[8])
-			if ((f[2], f[3]) in ratio_of) ratio = ratio_of[f[2], f[3]]
 			notes = f[6] " msgs, " v(f[7]) " errors"
 		}
-		printf "| %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s |\n",
-		    f[2], f[3], rate, ratio, v(f[9]), v(f[11]),
+		if ((f[2], f[3]) in ratio_of) ratio = ratio_of[f[2], f[3]] unit
+		if ((f[2], f[3]) in lev_of) lev = lev_of[f[2], f[3]] unit
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s |\n",
+		    f[2], f[3], rate, ratio, lev, v(f[9]), v(f[11]),
 		    (f[15] == "" ? "-" : f[15]), f[16] / 1024, notes }
-	}' "$OUT/ratios.tsv" "$MED" >"$TABLE"
+	}' "$OUT/ratios.tsv" "$OUT/ratios-libevent.tsv" "$MED" >"$TABLE"
 
 # Scaling: msgd with two workers against one, on the same workloads.  The
 # model: a worker on a core of its own does 1e6 / (server CPU us/msg)
@@ -406,7 +414,8 @@ else
 fi
 
 echo
-echo "msgd vs raw epoll vs libevent: $SECS s per workload, median of $REPEAT;" \
+runs=$(tail -n +2 "$TSV" | cut -f 1 | sort -n | tail -n 1)
+echo "msgd vs raw epoll vs libevent: $SECS s per workload, median of $runs;" \
     "server on CPU 0, load on CPU 1"
 echo
 cat "$TABLE"
