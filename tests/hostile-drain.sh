@@ -17,9 +17,7 @@ K=5
 NHEAVY=10
 DRAIN=20
 msgd_start -k -T $DRAIN --metrics 127.0.0.1:0
-MPORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
-    "$MSGD_LOG")
-[ -n "$MPORT" ] || fail "no metrics port in the log"
+metrics_port
 
 client_start drain drain "$MSGD_PORT" "$MPORT" $NLIGHT $K $NHEAVY
 client_wait ready 40

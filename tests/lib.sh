@@ -92,6 +92,25 @@ msgd_stop() {
 	[ "$rc" -eq 0 ] || fail "msgd exited with status $rc after SIGTERM"
 }
 
+# metrics_port: set MPORT to the --metrics port msgd logged.
+metrics_port() {
+	MPORT=$(sed -n \
+	    's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
+	    "$MSGD_LOG")
+	[ -n "$MPORT" ] || fail "no metrics port in the msgd log"
+}
+# metric NAME: the value of the unlabelled sample msgd_NAME, scraped now.
+metric() {
+	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" |
+	    awk -v n="msgd_$1" '$1 == n { print $2 }'
+}
+# http_code PATH: the status the metrics endpoint answers for PATH.
+http_code() {
+	curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$MPORT$1"
+}
+draining() { [ "$(http_code /healthz)" = 503 ]; }
+
 # ask [NC-ARGS...] < input: one nc client against msgd, bounded in time.
 ask() {
 	timeout 10 nc "$@" 127.0.0.1 "$MSGD_PORT"

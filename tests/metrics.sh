@@ -6,17 +6,15 @@ need nc
 need curl
 
 msgd_start -c 2 -M 32 --metrics 127.0.0.1:0
-MPORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
-    "$MSGD_LOG")
-[ -n "$MPORT" ] || fail "no metrics port in the log"
+metrics_port
 URL=http://127.0.0.1:$MPORT
 
 scrape() { curl -sf --max-time 5 "$URL/metrics" > "$1" || fail "scrape"; }
-# metric FILE NAME: the value of an unlabelled sample.
-metric() { awk -v n="$2" '$1 == n { print $2 }' "$1"; }
+# sample FILE NAME: the value of an unlabelled sample in a saved scrape.
+sample() { awk -v n="$2" '$1 == n { print $2 }' "$1"; }
 # delta NAME EXPECTED: how much NAME moved between the two scrapes.
 delta() {
-	d=$(( $(metric "$T/after" "$1") - $(metric "$T/before" "$1") ))
+	d=$(( $(sample "$T/after" "$1") - $(sample "$T/before" "$1") ))
 	expect_eq "$d" "$2" "change in $1"
 }
 
@@ -33,10 +31,10 @@ for m in connections_accepted_total connections_refused_busy_total \
     sent_bytes_total accept_pauses_total connections_open uptime_seconds \
     max_connections max_message_bytes idle_timeout_seconds; do
 	grep -q "^# TYPE msgd_$m " "$T/before" || fail "no TYPE for msgd_$m"
-	[ -n "$(metric "$T/before" "msgd_$m")" ] || fail "no msgd_$m"
+	[ -n "$(sample "$T/before" "msgd_$m")" ] || fail "no msgd_$m"
 done
-expect_eq "$(metric "$T/before" msgd_max_connections)" "2" "max_connections"
-expect_eq "$(metric "$T/before" msgd_max_message_bytes)" "32" "max_message"
+expect_eq "$(sample "$T/before" msgd_max_connections)" "2" "max_connections"
+expect_eq "$(sample "$T/before" msgd_max_message_bytes)" "32" "max_message"
 
 # Known load: 10 answered clients (6 bytes in, 15 out each), one line
 # over --max-message (41 bytes in, 24 out), two idle connections, and one
@@ -53,7 +51,7 @@ got=$(printf 'hi\n' | ask)
 expect_eq "$got" "error: server busy" "reply over --max-conns"
 open_is_2() {
 	scrape "$T/after"
-	[ "$(metric "$T/after" msgd_connections_open)" = 2 ]
+	[ "$(sample "$T/after" msgd_connections_open)" = 2 ]
 }
 wait_for 10 open_is_2 || fail "connections_open did not settle at 2"
 
@@ -74,17 +72,11 @@ wait_for 5 grep -q 'stats: connections_accepted=13 ' "$MSGD_LOG" ||
 
 # /healthz: 200 while serving; 503 while draining after SIGTERM (the two
 # held connections keep msgd draining); unknown paths are 404.
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" "200" \
-    "healthz while serving"
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/nothing")" "404" \
-    "unknown path"
+expect_eq "$(http_code /healthz)" "200" "healthz while serving"
+expect_eq "$(http_code /nothing)" "404" "unknown path"
 kill -TERM "$MSGD_PID"
-draining() {
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" = 503 ]
-}
 wait_for 5 draining || fail "healthz is not 503 while draining"
-curl -sf "$URL/metrics" | grep -qx 'msgd_draining 1' ||
-    fail "msgd_draining is not 1 while draining"
+expect_eq "$(metric draining)" "1" "msgd_draining while draining"
 release_hold
 wait "$MSGD_PID"
 expect_eq "$?" "0" "exit status after draining"

@@ -9,19 +9,10 @@ need ss
 # start ARGS...: msgd with metrics on a free port (MPORT).
 start() {
 	msgd_start --metrics 0 "$@"
-	MPORT=$(sed -n \
-	    's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
-	    "$MSGD_LOG")
+	metrics_port
 }
-metric() {
-	curl -sf "http://127.0.0.1:$MPORT/metrics" |
-	    awk -v n="msgd_$1" '$1 == n { print $2 }'
-}
-healthz() {
-	curl -s -o /dev/null -w '%{http_code}' \
-	    "http://127.0.0.1:$MPORT/healthz"
-}
-draining() { [ "$(healthz)" = 503 ]; }
+one_open() { [ "$(metric connections_open)" = 1 ]; }
+both_draining() { [ "$(grep -c 'stopping: draining' "$MSGD_LOG")" = 2 ]; }
 
 start -t 2 -c 3
 
@@ -66,14 +57,12 @@ while :; do
 	[ "$tries" -le 20 ] || fail "no connection landed in worker 1 in 20 tries"
 	start -t 2
 	hold 1
-	one_open() { [ "$(metric connections_open)" = 1 ]; }
 	wait_for 10 one_open || fail "connections_open is not 1"
 	kill -TERM "$MSGD_PID"
-	both() { [ "$(grep -c 'stopping: draining' "$MSGD_LOG")" = 2 ]; }
-	wait_for 5 both || fail "both workers did not start draining"
+	wait_for 5 both_draining || fail "both workers did not start draining"
 	if grep -m 1 'stopping: draining' "$MSGD_LOG" |
 	    grep -q 'draining 0 connections'; then
-		expect_eq "$(healthz)" 503 \
+		expect_eq "$(http_code /healthz)" 503 \
 		    "/healthz while only worker 1 drains (try $tries)"
 		release_hold
 		wait "$MSGD_PID"

@@ -6,12 +6,7 @@ need nc
 need curl
 
 msgd_start -U --udp-rate 10 --udp-burst 20 --metrics 0
-MPORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' \
-    "$MSGD_LOG")
-metric() {
-	curl -sf "http://127.0.0.1:$MPORT/metrics" |
-	    awk -v n="msgd_$1" '$1 == n { print $2 }'
-}
+metrics_port
 
 # nc -u: one datagram, one reply (nc waits at most 2 s for it).
 got=$(printf 'Hello, server!\n' | timeout 5 nc -u -w 2 127.0.0.1 "$MSGD_PORT")
