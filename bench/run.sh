@@ -381,20 +381,17 @@ awk -F '\t' '
 [ -s "$SCALE" ] || rm -f "$SCALE"
 
 # Data for the charts: msgs/s per workload, and latency percentiles.
-awk -F '\t' '
-	$3 != "idle" { t[$3, $2] = $8; if (!($3 in seen)) { seen[$3]; w[++nw] = $3 } }
+# per_workload COLUMN: that column of $MED, a row per workload.
+per_workload() {
+	awk -F '\t' -v c="$1" '
+	$3 != "idle" { t[$3, $2] = $c; if (!($3 in seen)) { seen[$3]; w[++nw] = $3 } }
 	END { print "workload\tmsgd\tepoll\tlibevent"
 	      for (i = 1; i <= nw; i++)
 		printf "%s\t%s\t%s\t%s\n", w[i], t[w[i], "msgd"] + 0,
-		    t[w[i], "epoll"] + 0, t[w[i], "libevent"] + 0 }' \
-    "$MED" >"$OUT/throughput.tsv"
-awk -F '\t' '
-	$3 != "idle" { t[$3, $2] = $15; if (!($3 in seen)) { seen[$3]; w[++nw] = $3 } }
-	END { print "workload\tmsgd\tepoll\tlibevent"
-	      for (i = 1; i <= nw; i++)
-		printf "%s\t%s\t%s\t%s\n", w[i], t[w[i], "msgd"] + 0,
-		    t[w[i], "epoll"] + 0, t[w[i], "libevent"] + 0 }' \
-    "$MED" >"$OUT/cpu.tsv"
+		    t[w[i], "epoll"] + 0, t[w[i], "libevent"] + 0 }' "$MED"
+}
+per_workload 8 >"$OUT/throughput.tsv"	# msgs/s
+per_workload 15 >"$OUT/cpu.tsv"		# server CPU us/msg
 awk -F '\t' '
 	{ for (i = 9; i <= 12; i++) p[$2, $3, i] = $i + 0; have[$2, $3] }
 	END { print "case\tp50\tp90\tp99\tp999"
