@@ -29,8 +29,17 @@ struct bufferevent;
 /* Stop reading from a client while this much output waits for it. */
 #define CONN_OUTPUT_HIGH	(64 * 1024)
 
-/* Bytes asked of one read(). */
+/* The worker's read buffer. */
 #define CONN_READ_SIZE		16384
+
+/*
+ * Bytes asked of one read: CONN_READ_SIZE less room for an evbuffer
+ * chain's header.  libevent rounds a chain (header included) up to a power
+ * of two, so asking for all of CONN_READ_SIZE allocated 32 kB chains that
+ * a full read left half empty, and a long line cost up to twice its length
+ * (tests/limits-max-message.sh measures the bound).
+ */
+#define CONN_READ_ASK		(CONN_READ_SIZE - 128)
 
 /* After the last reply: read and discard for at most this long / much. */
 #define CONN_LINGER_SECS	5
@@ -72,7 +81,7 @@ enum conn_state {
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct server		*srv;
-	struct bufferevent	*bev;		/* NULL until the first data */
+	struct bufferevent	*bev;		/* NULL until something waits */
 	struct event		 read_ev;
 	int			 fd;
 	size_t			 scanned;	/* input bytes known LF-free */
@@ -105,6 +114,7 @@ struct server {
 	struct event		*drain_ev;
 	struct event		*signal_ev[6];
 	struct stats		 stats;
+	char			 readbuf[CONN_READ_SIZE]; /* conn.c reads here */
 	time_t			 started;
 	int			 worker;	/* 0: the main thread */
 	struct event		*stop_ev;	/* drain; in 0: a worker ended */
@@ -130,6 +140,18 @@ void	 server_drain(struct server *);
 struct conn *conn_new(struct server *, int);
 void	 conn_free(struct conn *);
 void	 conn_shutdown(struct conn *);
+int	 conn_compose(struct conn *, const char *, size_t, struct iovec *);
+void	 conn_pause(struct conn *, int);
+void	 conn_drained(struct conn *);
+void	 conn_discard(struct conn *, size_t);
+
+/* connbuf.c */
+int	 connbuf_new(struct conn *);
+int	 connbuf_pending(const struct conn *);
+int	 connbuf_queue(struct conn *, const struct iovec *, int, size_t);
+void	 connbuf_spill(struct conn *, const char *, size_t);
+void	 connbuf_read(struct conn *);
+void	 connbuf_process(struct conn *);
 
 /* daemon.c */
 void	 daemon_start(int);

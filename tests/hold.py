@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""hold.py PORT N [HOST] - open N connections to msgd and hold them.
+"""hold.py PORT N [HOST [LINE]] - open N connections to msgd and hold them.
 
-Prints "ready N" once every connection is established, then holds them,
-sending nothing and ignoring what msgd sends or closes, until its standard
-input closes.  Then it closes them all and prints how many bytes msgd sent
+Prints "ready N" once every connection is established -- and, given a
+LINE, has sent it on each and read one reply line back -- then holds them,
+sending nothing more and ignoring what msgd sends or closes, until its
+standard input closes.  Then it closes them all and prints how many bytes msgd sent
 in total.  Used by tests that need clients which just sit there.
 """
 import resource
@@ -19,6 +20,17 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (n + 16, hard))
     socks = [socket.create_connection((host, port), timeout=10)
              for _ in range(n)]
+    if len(sys.argv) > 4:
+        line = sys.argv[4].encode() + b"\n"
+        for s in socks:
+            s.sendall(line)
+        for s in socks:
+            reply = b""
+            while not reply.endswith(b"\n"):
+                got = s.recv(4096)
+                if not got:
+                    sys.exit("hold.py: closed before a reply")
+                reply += got
     print("ready", n, flush=True)
     sys.stdin.read()
     total = 0

@@ -2,6 +2,7 @@
 # keep-open.sh - -k line protocol and -e echo, in both modes.
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
+need python3
 
 msgd_start -k
 # 10,000 pipelined lines in one go: 10,000 replies.
@@ -33,6 +34,24 @@ printf 'second\n' >&3
 wait_for 5 grep -qx second "$T/out" || fail "no reply to the second line"
 exec 3>&-
 wait_for 5 gone "$client" || fail "the connection stayed open after EOF"
+msgd_stop
+
+# Lines from empty to longer than one read (16 KiB), about 6 MB in all:
+# reads end inside lines, replies outrun the socket, and msgd moves between
+# answering straight from its read buffer and keeping what waits in the
+# connection's buffers.  The echo is still every line, whole and in order.
+msgd_start -k -e -M 40000
+awk 'BEGIN { for (i = 1; i <= 3000; i++) {
+	n = (i % 97 == 0) ? 20000 + i : (i * 7919) % 3000
+	s = sprintf("%d:", i)
+	while (length(s) < n) s = s "abcdefghijklmnopqrstuvwxyz0123456789"
+	print substr(s, 1, n) } }' > "$T/mixed"
+ask -N < "$T/mixed" > "$T/mixed.out"
+cmp -s "$T/mixed" "$T/mixed.out" ||
+    fail "echo of $(wc -c < "$T/mixed") bytes of mixed lines differs"
+# Step by step through each way a line is answered (see tests/steps.py).
+got=$(python3 "${top_srcdir:-..}/tests/steps.py" "$MSGD_PORT")
+expect_eq "$got" "ok 160005" "steps.py"
 msgd_stop
 
 msgd_start -e

@@ -126,11 +126,12 @@ fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# hold N: keep N idle connections to msgd open until release_hold.
+# hold N [LINE]: keep N connections to msgd open until release_hold; with
+# a LINE, each one sends it and reads its reply first (else they are idle).
 hold() {
 	mkfifo "$T/hold.in"
 	python3 "${top_srcdir:-..}/tests/hold.py" "$MSGD_PORT" "$1" \
-	    < "$T/hold.in" > "$T/hold.out" &
+	    127.0.0.1 ${2+"$2"} < "$T/hold.in" > "$T/hold.out" &
 	HOLD_PID=$!
 	track "$HOLD_PID"
 	exec 7> "$T/hold.in"
