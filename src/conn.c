@@ -28,7 +28,10 @@
 #include "log.h"
 #include "msgd.h"
 
-/* Reply pieces gathered for one writev(2) (two per reply with --echo). */
+/*
+ * Reply pieces gathered for one writev(2): two per reply with --echo; fixed
+ * replies in a row share one (frame_append).
+ */
 #define CONN_IOVS	64
 
 static void	conn_readable(evutil_socket_t, short, void *);
@@ -152,7 +155,7 @@ conn_direct_oneshot(struct conn *c, const char *buf, size_t len)
 		connbuf_spill(c, buf, len);
 		return;
 	}
-	niov = conn_compose(c, buf, linelen, iov);
+	niov = conn_compose(c, buf, linelen, iov, 0);
 	c->srv->stats.bytes_in += len;
 	c->state = CONN_CLOSING;
 	if ((r = conn_writev(c, iov, niov)) == 0)
@@ -179,7 +182,7 @@ conn_direct_lines(struct conn *c, const char *buf, size_t len)
 		while (niov <= CONN_IOVS - 2 &&
 		    (n = frame_line(buf + off, len - off, 0, &linelen)) != 0 &&
 		    linelen <= max) {
-			niov += conn_compose(c, buf + off, linelen, iov + niov);
+			niov = conn_compose(c, buf + off, linelen, iov, niov);
 			off += n;
 		}
 		if ((r = conn_writev(c, iov, niov)) == -1)
@@ -224,19 +227,21 @@ conn_writev(struct conn *c, const struct iovec *iov, int niov)
 	return (1);
 }
 
-/* The reply to one line, as iovecs into the line or the message; counted. */
+/*
+ * Add the reply to one line to the n iovecs in iov (room for two more),
+ * pointing into the line or the message, and count it.  Returns the new
+ * number of iovecs.
+ */
 int
-conn_compose(struct conn *c, const char *line, size_t len, struct iovec *iov)
+conn_compose(struct conn *c, const char *line, size_t len, struct iovec *iov,
+    int n)
 {
 	struct stats	*st = &c->srv->stats;
-	int		 i, n;
 
-	n = frame_compose(&c->srv->reply, line, len, iov);
-	for (i = 0; i < n; i++)
-		st->bytes_out += iov[i].iov_len;
+	st->bytes_out += frame_reply_len(&c->srv->reply, len);
 	st->messages_in++;
 	st->replies_out++;
-	return (n);
+	return (frame_append(&c->srv->reply, line, len, iov, n));
 }
 
 /* Stop or restart reading (backpressure, EOF, the linger). */

@@ -200,7 +200,7 @@ connbuf_reply(struct conn *c, struct evbuffer *out, const char *line,
 	struct iovec	iov[2];
 	int		i, n;
 
-	n = conn_compose(c, line, len, iov);
+	n = conn_compose(c, line, len, iov, 0);
 	for (i = 0; i < n; i++)
 		evbuffer_add(out, iov[i].iov_base, iov[i].iov_len);
 }

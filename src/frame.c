@@ -69,6 +69,27 @@ frame_compose(const struct frame_reply *r, const char *line, size_t linelen,
 	return (2);
 }
 
+/*
+ * Add the reply to one line to the n iovecs in iov (which has room for
+ * two more) and return the new count.  Fixed replies in a row become one
+ * longer piece of r->message, which holds r->run_len bytes of them back
+ * to back: a batch of replies is then one contiguous copy for the kernel,
+ * not one iovec each.
+ */
+int
+frame_append(const struct frame_reply *r, const char *line, size_t linelen,
+    struct iovec *iov, int n)
+{
+	size_t	one = r->message_len + 1;
+
+	if (!r->echo && n > 0 && iov[n - 1].iov_base == (void *)r->message &&
+	    iov[n - 1].iov_len + one <= r->run_len) {
+		iov[n - 1].iov_len += one;
+		return (n);
+	}
+	return (n + frame_compose(r, line, linelen, iov + n));
+}
+
 /* How many bytes the reply to a line of linelen bytes takes. */
 size_t
 frame_reply_len(const struct frame_reply *r, size_t linelen)

@@ -140,7 +140,8 @@ void	 server_drain(struct server *);
 struct conn *conn_new(struct server *, int);
 void	 conn_free(struct conn *);
 void	 conn_shutdown(struct conn *);
-int	 conn_compose(struct conn *, const char *, size_t, struct iovec *);
+int	 conn_compose(struct conn *, const char *, size_t, struct iovec *,
+	    int);
 void	 conn_pause(struct conn *, int);
 void	 conn_drained(struct conn *);
 void	 conn_discard(struct conn *, size_t);

@@ -98,11 +98,15 @@ server_new(struct event_base *base, const struct options *o,
     struct listener *l, int nl)
 {
 	struct server	*srv;
-	size_t		 len = strlen(o->message);
+	size_t		 len = strlen(o->message), reps, r;
 	int		 i;
 
+	/* The reply, repeated to fill FRAME_RUN_BYTES (frame_append). */
+	reps = FRAME_RUN_BYTES / (len + 1);
+	if (reps == 0)
+		reps = 1;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
-	    (srv->message = malloc(len + 2)) == NULL)
+	    (srv->message = malloc(reps * (len + 1) + 1)) == NULL)
 		fatal(EX_OSERR, "server_new");
 	srv->base = base;
 	srv->opts = o;
@@ -110,11 +114,15 @@ server_new(struct event_base *base, const struct options *o,
 	srv->started = time(NULL);
 	TAILQ_INIT(&srv->conns);
 
-	memcpy(srv->message, o->message, len);
-	memcpy(srv->message + len, "\n", 2);
+	for (r = 0; r < reps; r++) {
+		memcpy(srv->message + r * (len + 1), o->message, len);
+		srv->message[r * (len + 1) + len] = '\n';
+	}
+	srv->message[reps * (len + 1)] = '\0';
 	srv->reply.message = srv->message;
 	srv->reply.message_len = len;
 	srv->reply.echo = o->echo;
+	srv->reply.run_len = reps * (len + 1);
 
 	/* Shared timeouts keep per-connection timer updates O(1). */
 	if (o->idle_timeout > 0) {

@@ -9,8 +9,12 @@
 
 #include "frame.h"
 
-static const struct frame_reply fixed = { "Hello, client!\n", 14, 0 };
-static const struct frame_reply echo = { "Hello, client!\n", 14, 1 };
+static const struct frame_reply fixed = { "Hello, client!\n", 14, 0, 0 };
+static const struct frame_reply echo = { "Hello, client!\n", 14, 1, 0 };
+/* Three replies back to back, as server_new() lays out its message. */
+static const struct frame_reply run3 = {
+	"Hello, client!\nHello, client!\nHello, client!\n", 14, 0, 45
+};
 
 START_TEST(test_lf)
 {
@@ -171,6 +175,50 @@ START_TEST(test_reply_echo_empty)
 }
 END_TEST
 
+/* Fixed replies in a row share a piece, up to the run's length. */
+START_TEST(test_append_run)
+{
+	struct iovec	iov[8];
+	int		i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		n = frame_append(&run3, "x", 1, iov, n);
+	ck_assert_int_eq(n, 2);
+	ck_assert_uint_eq(iov[0].iov_len, 45);
+	ck_assert_uint_eq(iov[1].iov_len, 15);
+	ck_assert_str_eq(join(iov, n), "Hello, client!\nHello, client!\n"
+	    "Hello, client!\nHello, client!\n");
+}
+END_TEST
+
+/* Without a run (run_len 0), every reply is a piece of its own. */
+START_TEST(test_append_no_run)
+{
+	struct iovec	iov[8];
+	int		i, n = 0;
+
+	for (i = 0; i < 3; i++)
+		n = frame_append(&fixed, "x", 1, iov, n);
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(join(iov, n),
+	    "Hello, client!\nHello, client!\nHello, client!\n");
+}
+END_TEST
+
+/* Echoed lines are never joined: each points into its own line. */
+START_TEST(test_append_echo)
+{
+	struct iovec	iov[8];
+	int		n = 0;
+
+	n = frame_append(&echo, "one", 3, iov, n);
+	n = frame_append(&echo, "", 0, iov, n);
+	n = frame_append(&echo, "three", 5, iov, n);
+	ck_assert_int_eq(n, 5);
+	ck_assert_str_eq(join(iov, n), "one\n\nthree\n");
+}
+END_TEST
+
 static Suite *
 frame_suite(void)
 {
@@ -191,6 +239,9 @@ frame_suite(void)
 	tcase_add_test(replies, test_reply_fixed);
 	tcase_add_test(replies, test_reply_echo);
 	tcase_add_test(replies, test_reply_echo_empty);
+	tcase_add_test(replies, test_append_run);
+	tcase_add_test(replies, test_append_no_run);
+	tcase_add_test(replies, test_append_echo);
 	suite_add_tcase(s, replies);
 	return (s);
 }
