@@ -1,5 +1,8 @@
 # lib.sh - sourced by the .ci suites that build the release tarball in a
 # directory of their own (the source tree itself is configured in place).
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 
 # ci_unpack DIR: make the tarball, unpack it into $top/DIR (emptied first)
 # and cd there.  Needs $top, the source tree.

@@ -4,6 +4,9 @@
 # configured in place), and run the whole make check there.  Any sanitizer
 # report fails: UBSan halts, ASan aborts (leaks included), and the test
 # logs are searched for reports that a test might not have noticed.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/.ci/lib.sh"

@@ -4,6 +4,9 @@
 # PID, so the tests manage it as usual).  Any memcheck error or definite
 # leak makes msgd exit 99 (which the tests see) and is also looked for in
 # valgrind's logs.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

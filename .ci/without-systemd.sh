@@ -2,6 +2,9 @@
 # without-systemd.sh - build msgd without libsystemd, from the release
 # tarball (the source tree itself is configured in place), and run the
 # whole make check there.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/.ci/lib.sh"

@@ -18,6 +18,9 @@
  * -k: answer every LF-terminated line and keep the connection open.
  * default: answer the first data, shutdown(SHUT_WR), read until the
  * client closes, close.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>

@@ -8,6 +8,9 @@
  * connection and checks that each gets "Hello, client!\n" back, timing
  * each answer.  With -w it holds the connections until SIGTERM or SIGINT.
  * The outcome is one JSON line in msgbench's format, on stdout.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>

@@ -8,6 +8,9 @@
  * -k: answer every LF-terminated line and keep the connection open.
  * default: answer the first data, shutdown(SHUT_WR) once it is written,
  * read until the client closes, close.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include <sys/resource.h>
 #include <sys/socket.h>

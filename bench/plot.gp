@@ -2,6 +2,9 @@
 #   gnuplot -e "outdir='bench/out'" bench/plot.gp
 # reads outdir/throughput.tsv, latency.tsv and cpu.tsv, writes
 # outdir/throughput.png, latency.png and cpu.png.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 if (!exists("outdir")) outdir = "bench/out"
 
 set terminal pngcairo size 900,500 font "sans,10"

@@ -23,6 +23,9 @@
 # BENCH_SERVERS ("msgd epoll libevent msgd2"), BENCH_WORKLOADS ("ping pipe conn
 # idle max"), BENCH_MAX_CONNS (19000), BENCH_IDLE_CONNS (10000), BENCH_OUT,
 # MSGD, MSGBENCH, EPOLL_SERVER, LEVENT_SERVER, IDLE_CONNS (programs).
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 set -u
 
 srcdir=${BENCH_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}

@@ -12,6 +12,9 @@
  *
  * States: READING -> CLOSING (last reply queued) -> LINGERING (write side
  * shut, input discarded until the client closes) -> freed.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

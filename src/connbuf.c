@@ -11,6 +11,9 @@
  * ioctl(FIONREAD) before every read.  While either buffer holds anything,
  * every read of the connection comes here, so the order of lines and
  * replies is kept.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -8,6 +8,9 @@
  *
  * Pipe protocol: any number of text lines, then two bytes: NUL and the exit
  * status.  EOF without them means the daemon died without saying why.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -4,6 +4,9 @@
  * A line ends at LF; a CR just before the LF belongs to the terminator.
  * Replies are the fixed message, or the line itself (--echo), plus LF.
  * Nothing here reads, writes or allocates, so all of it is unit-tested.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

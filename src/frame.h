@@ -1,5 +1,8 @@
 /*
  * frame.h - bytes to lines to replies, without I/O.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_FRAME_H
 #define MSGD_FRAME_H

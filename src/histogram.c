@@ -6,6 +6,9 @@
  * layout is HdrHistogram's: bucket i < HISTOGRAM_SUB holds the value i;
  * above that, group g (from 1) covers [2^(g+4), 2^(g+5)) in HISTOGRAM_SUB
  * steps of 2^(g-1).
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

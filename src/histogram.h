@@ -1,5 +1,8 @@
 /*
  * histogram.h - a log-bucketed latency histogram, without I/O.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_HISTOGRAM_H
 #define MSGD_HISTOGRAM_H

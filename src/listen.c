@@ -3,6 +3,9 @@
  *
  * This runs before msgd forks or drops privileges, so that a port in use or
  * a bad address is reported on the terminal with a sysexits(3) status.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

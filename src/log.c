@@ -3,6 +3,9 @@
  *
  * One formatter for every destination.  libevent's own warnings are routed
  * here too (log_libevent), so nothing bypasses the chosen destination.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

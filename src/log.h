@@ -8,6 +8,9 @@
  * a daemonizing parent waits on) and warnings and errors are copied there
  * too, as plain "msgd: reason" lines, so a start-up failure is always seen
  * by whoever started msgd.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_LOG_H
 #define MSGD_LOG_H

@@ -3,6 +3,9 @@
  * /healthz for load balancers, served by libevent's evhttp on msgd's own
  * event loop.  The socket is bound by listen.c before msgd detaches, so a
  * bad address is reported like any other.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

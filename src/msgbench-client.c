@@ -8,6 +8,9 @@
  * latencies are counted by histogram.c.  States: CONNECTING -> RUNNING
  * (-> CLOSING in conn mode, waiting for the server to close) -> the next
  * connection, or RETRY after a failure, or DONE.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

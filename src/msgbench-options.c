@@ -4,6 +4,9 @@
  * A bad value is one line on stderr that names the option and the value,
  * and exit 64, before anything is opened.  Hosts are literals only, so a
  * typo fails here rather than after a DNS timeout.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 
@@ -89,7 +92,7 @@ static const char msgbench_options_usage[] =
 "Exit status: 0 if every message got its exact reply, 1 if not, 64 on a\n"
 "usage error, 69 if it cannot connect at all.\n"
 "\n"
-"Report bugs to: " PACKAGE_BUGREPORT "\n";
+"Report bugs as README's \"Reporting bugs\" says.\n";
 
 static const char msgbench_options_version[] =
 "msgbench (" PACKAGE_NAME ") " PACKAGE_VERSION "\n"

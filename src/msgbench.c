@@ -6,6 +6,9 @@
  * owed and prints throughput and latency percentiles: a table, or one JSON
  * line for scripts.  Order: options -> descriptor limit -> set-up -> run
  * -> report -> free.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -1,5 +1,8 @@
 /*
  * msgbench.h - msgbench's shared structures, and prototypes grouped by file.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_MSGBENCH_H
 #define MSGD_MSGBENCH_H

@@ -3,6 +3,9 @@
  *
  * options -> log -> limits -> listeners (our own, or systemd's) -> metrics
  * socket -> pidfile -> daemon -> privileges -> event loop -> drain -> exit.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

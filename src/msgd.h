@@ -1,5 +1,8 @@
 /*
  * msgd.h - the server's shared structures, and prototypes grouped by file.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_H
 #define MSGD_H

@@ -4,6 +4,9 @@
  * Pure: no I/O, no exit.  Every bad value becomes one line in errbuf that
  * names the option and the value, so main() can print it and exit EX_USAGE,
  * and the unit tests can check it.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 
@@ -99,7 +102,7 @@ static const char options_usage_text[] =
 "Exit status: 0 on success, 64 on a usage error, 69 if it cannot listen,\n"
 "75 if another instance holds the pidfile; see msgd(8) for the rest.\n"
 "\n"
-"Report bugs to: " PACKAGE_BUGREPORT "\n";
+"Report bugs as README's \"Reporting bugs\" says.\n";
 
 static const char options_version_text[] =
 PACKAGE_NAME " " PACKAGE_VERSION "\n"

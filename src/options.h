@@ -1,5 +1,8 @@
 /*
  * options.h - msgd's command line, parsed into one struct.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_OPTIONS_H
 #define MSGD_OPTIONS_H

@@ -6,6 +6,9 @@
  * The lock is flock(2), which belongs to the open file and so survives the
  * fork into the daemon.  A pidfile left behind by a crash is not locked and
  * is simply taken over.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -1,5 +1,8 @@
 /*
  * privs.c - giving up root once the listeners are open (--user).
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

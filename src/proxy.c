@@ -5,6 +5,9 @@
  * Both versions of the protocol as HAProxy documents them: v1, one text
  * line "PROXY TCP4|TCP6|UNKNOWN src dst sport dport\r\n"; v2, a 16-byte
  * binary preamble and the addresses.  Pure functions, no I/O.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -1,5 +1,8 @@
 /*
  * proxy.h - the PROXY protocol header (HAProxy's, v1 text and v2 binary).
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_PROXY_H
 #define MSGD_PROXY_H

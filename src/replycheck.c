@@ -5,6 +5,9 @@
  * how far into the current reply it is: a read may end mid-reply, or hold
  * many replies, and neither costs a copy.  The caller says how many replies
  * it is still owed, so a byte beyond them is caught as well as a wrong one.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

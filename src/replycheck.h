@@ -1,6 +1,9 @@
 /*
  * replycheck.h - checks a stream of replies against the expected one,
  * byte for byte, however the reads split it.  No I/O.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MSGD_REPLYCHECK_H
 #define MSGD_REPLYCHECK_H

@@ -3,6 +3,9 @@
  *
  * Owns the listeners, the connection count against --max-conns, the pause
  * when the process runs out of descriptors, and the drain on shutdown.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

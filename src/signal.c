@@ -4,6 +4,9 @@
  * SIGTERM and SIGINT drain and stop (a second one stops at once), SIGHUP
  * reopens the log file, SIGUSR1 logs the counters, and SIGPIPE is ignored: a client that goes away
  * mid-write is an EPIPE, not a reason to die.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

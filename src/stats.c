@@ -3,6 +3,9 @@
  *
  * One table describes every counter, so /metrics and SIGUSR1 cannot
  * disagree about names or values.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

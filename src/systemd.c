@@ -3,6 +3,9 @@
  * (Type=notify) and socket activation (LISTEN_FDS).  Built without
  * libsystemd (--without-systemd) these do nothing, and LISTEN_FDS is
  * refused with a clear message rather than ignored.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -7,6 +7,9 @@
  * the victim.  So replies are rate-limited per source address with a token
  * bucket (--udp-rate, --udp-burst), and UDP listens where TCP does, which
  * is localhost unless --listen says otherwise.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

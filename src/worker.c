@@ -8,6 +8,9 @@
  * event it activates in their bases (libevent's threading support makes
  * that safe); each wakes worker 0 the same way when its loop ends, so that
  * worker 0 -- and /healthz with it -- runs until every worker has drained.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

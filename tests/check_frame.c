@@ -1,5 +1,8 @@
 /*
  * check_frame.c - unit tests for frame.c: lines and replies.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

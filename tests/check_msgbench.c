@@ -1,6 +1,9 @@
 /*
  * check_msgbench.c - unit tests for msgbench's pure parts: the latency
  * histogram and the reply checker.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -1,6 +1,9 @@
 /*
  * check_options.c - unit tests for options.c: every value msgd accepts,
  * and one clear message for every value it refuses.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -1,5 +1,8 @@
 /*
  * check_proxy.c - unit tests for proxy.c: PROXY protocol v1 and v2.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

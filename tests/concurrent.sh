@@ -1,5 +1,8 @@
 #!/bin/sh
 # concurrent.sh - many clients at once, and a silent one delays nobody.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

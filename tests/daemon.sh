@@ -1,6 +1,9 @@
 #!/bin/sh
 # daemon.sh - -d and -P: detach only once listening, one instance per
 # pidfile, SIGTERM stops it and removes the pidfile, SIGHUP reopens logs.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

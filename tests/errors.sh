@@ -1,5 +1,8 @@
 #!/bin/sh
 # errors.sh - bad input: one clear line on stderr and the sysexits status.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

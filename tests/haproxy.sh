@@ -3,6 +3,9 @@
 # with --proxy-protocol: load through it, one msgd stopped mid-run, every
 # request answered by the survivor once the health check noticed, and
 # msgd logging the client's real address from the PROXY v2 header.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need haproxy

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 """hold.py PORT N [HOST [LINE]] - open N connections to msgd and hold them.
 
 Prints "ready N" once every connection is established -- and, given a

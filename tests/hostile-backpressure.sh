@@ -5,6 +5,9 @@
 # 256 KiB a flooder (measured with 8 of them, fixed replies and --echo),
 # msgd does not spin while they are stalled (under 0.2 s of CPU in 2 s),
 # and other clients are answered meanwhile.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

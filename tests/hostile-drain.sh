@@ -7,6 +7,9 @@
 # delivered (the replies the clients count equal the ones msgd logs), each
 # light client gets exactly its 5, nobody is reset or cut mid-line, new
 # connections are refused at once, and msgd exits 0 within -T.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

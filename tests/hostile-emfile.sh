@@ -4,6 +4,9 @@
 # keep queueing, accept pauses with a back-off: under 0.2 s of CPU in 2 s,
 # one log line for the episode, the descriptors never over 40; when
 # clients leave, msgd accepts again by itself and answers.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

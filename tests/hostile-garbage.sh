@@ -3,6 +3,9 @@
 # lone CRs, 64 KiB of bare newlines) never crashes msgd, in any mode: each
 # garbage client gets the replies its lines call for (--echo: byte for
 # byte), and a normal client is answered after each.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

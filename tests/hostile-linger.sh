@@ -3,6 +3,9 @@
 # (msgd answers the first line, then reads and discards the rest) still
 # gets its whole reply and a clean EOF, never a reset; and a client that
 # never closes after its reply is let go after the linger time (5 s).
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

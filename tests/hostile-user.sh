@@ -4,6 +4,9 @@
 # the only supplementary group is NAME's own) and still answers; an
 # unknown user is a clear one-line error and exit 67 (EX_NOUSER); -u
 # without root is exit 77 (EX_NOPERM).
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 """hostile.py - clients for msgd's hostile-load tests that nc cannot be.
 
     hostile.py flood PORT N LINE_BYTES [wait-close SECS]

@@ -3,6 +3,9 @@
 # memory (measured: RSS growth over 4000 idle connections) and exactly one
 # descriptor.  So does a -k connection that has been answered and has
 # nothing pending: its buffers are made only when something has to wait.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need python3
 

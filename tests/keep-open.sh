@@ -1,5 +1,8 @@
 #!/bin/sh
 # keep-open.sh - -k line protocol and -e echo, in both modes.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

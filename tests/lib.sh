@@ -5,6 +5,9 @@
 # kernel-chosen loopback port, waits for it by reading its log (a readiness
 # check, not a sleep), and on exit - pass or fail - stops every process it
 # started, by PID.  Nothing here talks to anything but loopback.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 
 set -u
 

@@ -4,6 +4,9 @@
 # pending are all closed after the timeout (not before 0.8 s, and within
 # 3 s, for -i 1), and their descriptors are given back; -i 0 closes
 # nothing.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

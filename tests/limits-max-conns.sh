@@ -5,6 +5,9 @@
 # service resumes once connections close.  RLIMIT_NOFILE is raised to N + MSGD_FD_RESERVE, and
 # when the hard limit is too low -c is lowered, with one warning, and the
 # lowered limit is the one enforced.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

@@ -4,6 +4,9 @@
 # long" and a graceful close (no reset, nothing after it).  A line that
 # never ends costs msgd at most BYTES + 256 KiB of memory (VmHWM growth:
 # the line up to the limit, one 16 KiB read buffer, allocator slack).
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need python3

@@ -9,6 +9,9 @@
 #   -m TEXT   what each client sends        -e TEXT  the reply expected
 # Prints how many got the right reply and how long it took; exits 1 if
 # any reply was missing or wrong.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 set -u
 n=${LOAD_NC_CLIENTS:-500} j=100 port= host=127.0.0.1
 message='Hello, server!' expect='Hello, client!'

@@ -1,6 +1,9 @@
 #!/bin/sh
 # metrics.sh - /metrics counts what happened, /healthz tracks shutdown,
 # SIGUSR1 logs the same counters.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need curl

@@ -2,6 +2,9 @@
 # msgbench.sh - msgbench against a real msgd: every mode for about a second
 # each, with the fixed reply and with --echo, then the failures it must
 # catch: a wrong --expect, nobody listening, and bad options.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 
 . "${top_srcdir:-..}/tests/lib.sh"
 

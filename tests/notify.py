@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 """notify.py PATH - a stand-in for systemd's notification socket.
 
 Binds an AF_UNIX datagram socket at PATH and prints every message msgd

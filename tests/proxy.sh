@@ -1,6 +1,9 @@
 #!/bin/sh
 # proxy.sh - --proxy-protocol: the real client address from v1 and v2
 # headers; connections without a valid header are refused and logged.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

@@ -1,5 +1,8 @@
 #!/bin/sh
 # reply.sh - one-shot mode: what a textbook socket client sees.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 """steps.py PORT - walk msgd -k -e through each way a line is answered.
 
 Every step waits for the echo of what it sent, so msgd has read it all

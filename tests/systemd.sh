@@ -1,5 +1,8 @@
 #!/bin/sh
 # systemd.sh - socket activation, readiness notification, and the units.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 

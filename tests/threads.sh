@@ -1,6 +1,9 @@
 #!/bin/sh
 # threads.sh - --threads: workers share the port, --max-conns holds for
 # the whole process, metrics add up, and SIGTERM drains every worker.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need curl

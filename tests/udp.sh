@@ -1,6 +1,9 @@
 #!/bin/sh
 # udp.sh - --udp: a reply datagram per datagram, and the per-source rate
 # limit that keeps msgd from being a traffic amplifier.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need curl

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 """udpflood.py PORT COUNT [SRC] - send COUNT datagrams from one source
 address (default 127.0.0.1) as fast as possible, then collect replies
 until none arrives for 0.5 s.  Prints "sent N replies M" and the reply

@@ -2,6 +2,9 @@
  * fuzz_frame.c - libFuzzer target for frame.c: split the input into lines
  * the way conn.c does (with a resumed scan), and compose every reply in
  * both modes, checking the invariants conn.c relies on.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -2,6 +2,9 @@
  * fuzz_options.c - libFuzzer target for options_parse: the input, split
  * on NUL bytes, is argv (after a program name).  Parsing must not crash,
  * and must either fail with a message or leave sane values.
+ *
+ * Copyright (c) 2026 the msgd developers
+ * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 

@@ -8,6 +8,9 @@
 #
 # Runs from a source tree configured once (config.h comes from configure;
 # the one made by a plain ./configure is enough).
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
