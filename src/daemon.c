@@ -64,8 +64,10 @@ daemon_report(int status)
 {
 	char	end[2] = { '\0', (char)status };
 
-	if (daemon_fd != -1)
-		(void)write(daemon_fd, end, sizeof(end));
+	/* A parent that is gone has nobody left to tell: ignore a failure. */
+	if (daemon_fd != -1 &&
+	    write(daemon_fd, end, sizeof(end)) != (ssize_t)sizeof(end))
+		return;
 }
 
 /*

@@ -31,7 +31,8 @@ static int		 log_verbose = LOG_V_INFO;
 static int		 log_console_fd = STDERR_FILENO;
 static void		(*log_exit_hook)(int);
 
-static void	log_vwrite(int, const char *, va_list, int);
+static void	log_vwrite(int, const char *, va_list, int)
+		    __attribute__((format(printf, 2, 0)));
 static void	log_event_cb(int, const char *);
 
 /*

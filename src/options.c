@@ -140,6 +140,9 @@ options_defaults(struct options *o)
 	o->udp_burst = DEFAULT_UDP_BURST;
 }
 
+static enum options_result options_error(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static enum options_result
 options_error(char *errbuf, size_t errlen, const char *fmt, ...)
 {

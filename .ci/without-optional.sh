@@ -1,0 +1,31 @@
+#!/bin/sh
+# without-optional.sh - build msgd with neither libsystemd nor Check, from
+# the release tarball (the source tree itself is configured in place), and
+# run the whole make check there: every integration test must still run
+# and pass, and the unit tests must show as SKIP, not as passes.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/.ci/lib.sh"
+ci_unpack _build-optional
+./configure -q --without-systemd --without-check \
+    --with-systemdsystemunitdir=no
+if grep -q '^#define HAVE_LIBSYSTEMD' config.h; then
+	echo "without-optional: libsystemd is still used" >&2
+	exit 1
+fi
+make -s -j2
+make -s -j2 check
+if ls tests/check_* 2>/dev/null | grep -qv '\.[ch]$'; then
+	echo "without-optional: Check unit tests were built without Check" >&2
+	exit 1
+fi
+grep -q '^:test-result: SKIP' tests/no-check.sh.trs || {
+	echo "without-optional: tests/no-check.sh did not report SKIP" >&2
+	exit 1
+}
+pass=$(sed -n 's/^# PASS: *//p' test-suite.log)
+echo "without-optional: $pass integration tests passed, unit tests skipped"
+[ "${pass:-0}" -gt 0 ]
