@@ -102,6 +102,8 @@ for args in "-c 0" "-d x" "--depth 4 ping" "-s 2 -H ::1" "bogus" \
 	    fail "msgbench $args: stderr: $(cat "$T/usage.err")"
 	[ -s "$T/usage.out" ] && fail "msgbench $args: wrote to stdout"
 done
-"$MSGBENCH" --help | grep -q '^Usage: msgbench' || fail "--help"
+"$MSGBENCH" --help > "$T/help.out" || fail "--help exit status"
+grep -q '^Usage: msgbench' "$T/help.out" || fail "--help"
+help_layout "$T/help.out" || fail "--help: an option line help2man would misread"
 "$MSGBENCH" --version | grep -q '^msgbench' || fail "--version"
 pass "usage errors exit 64; --help and --version exit 0"
