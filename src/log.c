@@ -3,11 +3,18 @@
  *
  * One formatter for every destination.  libevent's own warnings are routed
  * here too (log_libevent), so nothing bypasses the chosen destination.
+ * syslog(3) drops messages without a word when nothing listens on
+ * /dev/log (a container, a chroot), so log_open checks and says so while
+ * the terminal still sees it.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
  */
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,14 +38,47 @@ static int		 log_verbose = LOG_V_INFO;
 static int		 log_console_fd = STDERR_FILENO;
 static void		(*log_exit_hook)(int);
 
+static int	log_syslog_reachable(void);
 static void	log_vwrite(int, const char *, va_list, int)
 		    __attribute__((format(printf, 2, 0)));
 static void	log_event_cb(int, const char *);
 
 /*
+ * Whether anything takes syslog messages: connect to _PATH_LOG as glibc's
+ * syslog(3) does, a datagram socket first, a stream socket if that is the
+ * wrong type.  Under systemd, journald listens there.  Returns 1, or 0 with
+ * errno set.
+ */
+static int
+log_syslog_reachable(void)
+{
+	static const int	 types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un	 sun;
+	size_t			 i;
+	int			 fd, rc, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
+			return (0);
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		saved = errno;
+		close(fd);
+		if (rc == 0)
+			return (1);
+		if (saved != EPROTOTYPE)
+			break;
+	}
+	errno = saved;
+	return (0);
+}
+
+/*
  * Open the destination.  For LOG_TO_FILE the path is kept so SIGHUP can
  * reopen it after rotation.  Returns -1 with errno set if the file cannot be
- * opened.
+ * opened.  For syslog with nobody listening, warn (on the console too).
  */
 int
 log_open(enum log_dest dest, const char *path, int verbose)
@@ -60,6 +100,10 @@ log_open(enum log_dest dest, const char *path, int verbose)
 		break;
 	}
 	log_opened = 1;
+	if (dest == LOG_TO_SYSLOG && !log_syslog_reachable())
+		log_warnx("cannot reach syslog at %s (%s): the log is lost "
+		    "until a syslog daemon listens there; use -L FILE to keep "
+		    "it", _PATH_LOG, strerror(errno));
 	return (0);
 }
 

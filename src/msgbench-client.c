@@ -82,6 +82,7 @@ msgbench_client_close(struct client *c)
 		close(c->fd);
 	c->fd = -1;
 	c->head = c->inflight = c->pending = 0;
+	c->replies = 0;
 	c->writing = 0;
 	replycheck_reset(&c->rc);
 }
@@ -240,6 +241,7 @@ msgbench_client_answered(struct client *c, size_t done)
 		c->head = (c->head + 1) % b->depth;
 	}
 	c->inflight -= done;
+	c->replies += done;
 	b->answered += done;
 }
 
@@ -263,21 +265,40 @@ msgbench_client_mismatch(struct client *c, enum replycheck_result r)
 	    rc->len, want, got);
 }
 
+/*
+ * The server closed a connection that was still in use.  Closing right
+ * after the first reply, on a persistent connection, is what a one-shot
+ * server does (msgd without -k): say so once, with the ways out.
+ */
 static void
 msgbench_client_eof(struct client *c)
 {
+	struct bench	*b = c->b;
+	int		 oneshot;
+
 	if (c->state == CLIENT_CLOSING) {	/* conn mode: as it should */
 		msgbench_client_close(c);
 		msgbench_client_connect(c);
 		return;
 	}
-	if (c->inflight == 0) {
-		msgbench_client_fail(c, ERR_CLOSED, 0, "closed by the server");
-		return;
+	oneshot = b->o->mode != MODE_CONN && c->replies == 1;
+	if (c->inflight == 0)
+		msgbench_client_fail(c, ERR_CLOSED, 0, "closed by the server "
+		    "after %llu repl%s", (unsigned long long)c->replies,
+		    c->replies == 1 ? "y" : "ies");
+	else
+		msgbench_client_fail(c, ERR_CLOSED, 0, "closed by the server "
+		    "after %llu repl%s, with %zu outstanding (%zu bytes of "
+		    "the next received)", (unsigned long long)c->replies,
+		    c->replies == 1 ? "y" : "ies", c->inflight,
+		    replycheck_partial(&c->rc));
+	if (oneshot && !b->told_oneshot) {
+		b->told_oneshot = 1;
+		fprintf(stderr, "msgbench: the server closed the connection "
+		    "after its first reply: it looks like a one-shot server "
+		    "(msgd without -k); use 'msgbench conn', or start msgd "
+		    "with -k\n");
 	}
-	msgbench_client_fail(c, ERR_CLOSED, 0, "closed by the server with %zu "
-	    "replies outstanding (%zu bytes of the next received)",
-	    c->inflight, replycheck_partial(&c->rc));
 }
 
 static void

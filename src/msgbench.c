@@ -324,9 +324,9 @@ msgbench_print(const struct bench *b)
 	}
 	if (o->quiet || b->unreachable)
 		return;
-	printf("mode        %s: %ld connections, %zu in flight each, to %s "
-	    "port %d\n", msgbench_modes[o->mode], o->conns, b->depth,
-	    o->host, o->port);
+	printf("mode        %s: %ld connection%s, %zu in flight each, to %s "
+	    "port %d\n", msgbench_modes[o->mode], o->conns,
+	    o->conns == 1 ? "" : "s", b->depth, o->host, o->port);
 	printf("messages    %llu answered of %llu sent in %.3f s (+%.3f s "
 	    "for the last replies)\n", (unsigned long long)b->answered,
 	    (unsigned long long)b->sent, secs, drain);

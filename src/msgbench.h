@@ -74,6 +74,7 @@ struct client {
 	uint64_t		*stamps;	/* send times: a ring */
 	size_t			 head;
 	size_t			 inflight;
+	uint64_t		 replies;	/* on this connection */
 	size_t			 pending;	/* bytes to write */
 	int			 writing;
 };
@@ -94,6 +95,7 @@ struct bench {
 	uint64_t		 answered;
 	uint64_t		 errors[ERR_MAX];
 	int			 told[ERR_MAX];
+	int			 told_oneshot;
 	uint64_t		 connects;
 	unsigned long		 nextsource;
 	int			 stopping;

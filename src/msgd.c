@@ -181,9 +181,11 @@ main(int argc, char **argv)
 
 	worker_join();
 	stats_total(&total, NULL);
-	log_info("msgd stopped: %llu connections, %llu replies",
+	log_info("msgd stopped: %llu connection%s, %llu repl%s",
 	    (unsigned long long)total.accepted,
-	    (unsigned long long)total.replies_out);
+	    total.accepted == 1 ? "" : "s",
+	    (unsigned long long)total.replies_out,
+	    total.replies_out == 1 ? "y" : "ies");
 	signal_free(srv);
 	metrics_stop();
 	udp_stop();

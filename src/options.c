@@ -73,9 +73,12 @@ static const char options_usage_text[] =
 "Limits:\n"
 "  -t, --threads=N         N worker threads sharing the port [default: 1]\n"
 "  -c, --max-conns=N       open connections at most [default: 10000]\n"
-"  -M, --max-message=BYTES longest line accepted [default: 65536]\n"
-"  -i, --idle-timeout=SECS close idle connections, 0 = never [default: 60]\n"
-"  -T, --drain-timeout=SECS on SIGTERM, wait this long for replies to be\n"
+"  -M, --max-message=BYTES\n"
+"                          longest line accepted [default: 65536]\n"
+"  -i, --idle-timeout=SECS\n"
+"                          close idle connections, 0 = never [default: 60]\n"
+"  -T, --drain-timeout=SECS\n"
+"                          on SIGTERM, wait this long for replies to be\n"
 "                          delivered [default: 10]\n"
 "\n"
 "UDP (off by default; see AMPLIFICATION in msgd(8)):\n"
@@ -93,7 +96,8 @@ static const char options_usage_text[] =
 "  -q, --quiet             warnings and errors only\n"
 "      --proxy-protocol    expect a PROXY v1/v2 header from a trusted load\n"
 "                          balancer before each client's data\n"
-"      --metrics=[ADDR:]PORT serve /metrics (Prometheus) and /healthz over\n"
+"      --metrics=[ADDR:]PORT\n"
+"                          serve /metrics (Prometheus) and /healthz over\n"
 "                          HTTP on ADDR [default ADDR: 127.0.0.1]\n"
 "\n"
 "  -h, --help              display this help and exit\n"
@@ -235,6 +239,29 @@ options_split_hostport(const char *s, char *addr, size_t addrlen, int *port)
 	return (0);
 }
 
+/*
+ * getopt_long() returned '?'.  A long option given a value it does not
+ * take leaves its own val in optopt (so --help=x would read as "-h"); an
+ * unknown short option leaves the character, which is never a long
+ * option's val (they all have a short form or are over 255); an unknown
+ * long option leaves 0, and arg is then that option.
+ */
+static enum options_result
+options_unknown(const char *arg, char *errbuf, size_t errlen)
+{
+	const struct option	*lo;
+
+	for (lo = options_long; optopt != 0 && lo->name != NULL; lo++) {
+		if (lo->val == optopt && lo->has_arg == no_argument)
+			return (options_error(errbuf, errlen,
+			    "option '--%s' takes no value", lo->name));
+	}
+	if (optopt != 0 && optopt < 256)
+		return (options_error(errbuf, errlen, "unknown option '-%c'",
+		    optopt));
+	return (options_error(errbuf, errlen, "unknown option '%s'", arg));
+}
+
 static enum options_result
 options_set_log(struct options *o, const char *arg, char *errbuf,
     size_t errlen)
@@ -334,8 +361,8 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			n = options_number(optarg, 0, 65535, &ok);
 			if (!ok)
 				return (options_error(errbuf, errlen,
-				    "invalid port '%s': must be a number from "
-				    "0 to 65535", optarg));
+				    "invalid --port '%s': must be a number "
+				    "from 0 to 65535", optarg));
 			o->port = (int)n;
 			break;
 		case 'P':
@@ -406,11 +433,8 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			return (options_error(errbuf, errlen,
 			    "option '%s' needs a value", argv[optind - 1]));
 		default:
-			if (optopt != 0 && optopt < 256)
-				return (options_error(errbuf, errlen,
-				    "unknown option '-%c'", optopt));
-			return (options_error(errbuf, errlen,
-			    "unknown option '%s'", argv[optind - 1]));
+			return (options_unknown(argv[optind - 1], errbuf,
+			    errlen));
 		}
 	}
 	if (optind < argc)

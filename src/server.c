@@ -355,7 +355,8 @@ server_drain_done(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	log_warnx("drain time is up: closing %ld connections", srv->nconns);
+	log_warnx("drain time is up: closing %ld connection%s", srv->nconns,
+	    srv->nconns == 1 ? "" : "s");
 	event_base_loopexit(srv->base, NULL);
 }
 
@@ -394,7 +395,8 @@ server_drain(struct server *srv)
 		return;
 	}
 	srv->draining = 1;
-	log_info("stopping: draining %ld connections", srv->nconns);
+	log_info("stopping: draining %ld connection%s", srv->nconns,
+	    srv->nconns == 1 ? "" : "s");
 	for (i = 0; i < srv->nlisteners; i++) {
 		if (srv->listeners[i].lev != NULL)
 			evconnlistener_free(srv->listeners[i].lev);

@@ -228,9 +228,9 @@ udp_start(struct server *srv, const int *fds, int n)
 			fatalx(EX_SOFTWARE, "udp: event_new");
 	}
 	udp->n = n;
-	log_info("udp on the same addresses: at most %ld replies a second "
+	log_info("udp on the same addresses: at most %ld repl%s a second "
 	    "per source, bursts of %ld", srv->opts->udp_rate,
-	    srv->opts->udp_burst);
+	    srv->opts->udp_rate == 1 ? "y" : "ies", srv->opts->udp_burst);
 }
 
 /* Stop answering (on SIGTERM: there is nothing to drain). */

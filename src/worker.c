@@ -83,7 +83,7 @@ worker_spawn(void)
 		    worker_main, worker_list[i])) != 0)
 			fatalx(EX_OSERR, "pthread_create: %s", strerror(error));
 	}
-	log_debug("%d workers running", worker_n);
+	log_debug("%d worker%s running", worker_n, worker_n == 1 ? "" : "s");
 }
 
 void

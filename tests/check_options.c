@@ -100,13 +100,13 @@ START_TEST(test_port_range)
 	ck_assert_int_eq(o.port, 65535);
 	ck_assert_int_eq(parse("--port=1", NULL), OPTIONS_RUN);
 	ck_assert_int_eq(o.port, 1);
-	refused(parse("-p", "65536", NULL), "port", "65536");
-	refused(parse("-p", "-1", NULL), "port", "-1");
-	refused(parse("-p", "abc", NULL), "port", "abc");
-	refused(parse("-p", "80x", NULL), "port", "80x");
-	refused(parse("-p", "", NULL), "port", NULL);
-	refused(parse("-p", " 80", NULL), "port", NULL);
-	refused(parse("-p", "99999999999999999999", NULL), "port", NULL);
+	refused(parse("-p", "65536", NULL), "invalid --port '", "65536");
+	refused(parse("-p", "-1", NULL), "invalid --port '", "-1");
+	refused(parse("-p", "abc", NULL), "invalid --port '", "abc");
+	refused(parse("-p", "80x", NULL), "invalid --port '", "80x");
+	refused(parse("-p", "", NULL), "invalid --port '", NULL);
+	refused(parse("-p", " 80", NULL), "invalid --port '", NULL);
+	refused(parse("-p", "99999999999999999999", NULL), "invalid --port '", NULL);
 }
 END_TEST
 
@@ -174,6 +174,22 @@ START_TEST(test_unknown_and_missing)
 	refused(parse("-P", "", NULL), "--pidfile", NULL);
 	refused(parse("-u", "", NULL), "--user", NULL);
 	refused(parse("-L", "", NULL), "log", NULL);
+}
+END_TEST
+
+/* getopt_long() reports these as the option's short form: not "-h". */
+START_TEST(test_value_not_taken)
+{
+	refused(parse("--help=x", NULL), "option '--help' takes no value",
+	    NULL);
+	ck_assert_msg(strstr(err, "'-h'") == NULL, "short form in '%s'", err);
+	refused(parse("--keep-open=yes", NULL),
+	    "option '--keep-open' takes no value", NULL);
+	refused(parse("--proxy-protocol=1", NULL),
+	    "option '--proxy-protocol' takes no value", NULL);
+	refused(parse("-k", "--daemon=", NULL),
+	    "option '--daemon' takes no value", NULL);
+	refused(parse("-kz", NULL), "unknown option '-z'", NULL);
 }
 END_TEST
 
@@ -256,6 +272,7 @@ options_suite(void)
 	tcase_add_test(bad, test_too_many_addresses);
 	tcase_add_test(bad, test_message);
 	tcase_add_test(bad, test_unknown_and_missing);
+	tcase_add_test(bad, test_value_not_taken);
 	suite_add_tcase(s, bad);
 	return (s);
 }

@@ -20,9 +20,10 @@ expect_usage_error() {
 	grep -q '^msgd: ' "$T/err" || fail "msgd $*: no 'msgd:' prefix"
 }
 
-expect_usage_error "invalid port '70000'" -p 70000
-expect_usage_error "invalid port 'http'" -p http
-expect_usage_error "invalid port '-1'" --port=-1
+expect_usage_error "invalid --port '70000'" -p 70000
+expect_usage_error "invalid --port 'http'" -p http
+expect_usage_error "invalid --port '-1'" --port=-1
+expect_usage_error "option '--help' takes no value" --help=x
 expect_usage_error "unknown option '--frobnicate'" --frobnicate
 expect_usage_error "unknown option '-z'" -z
 expect_usage_error "invalid --listen address 'nowhere'" -l nowhere
@@ -35,6 +36,7 @@ expect_usage_error "unexpected argument 'now'" now
 # --help and --version: stdout, exit 0.
 "$MSGD" --help > "$T/out" 2> "$T/err" || fail "--help exit status"
 grep -q '^Usage: msgd' "$T/out" || fail "--help text"
+help_layout "$T/out" || fail "--help: an option line help2man would misread"
 [ ! -s "$T/err" ] || fail "--help wrote to stderr"
 "$MSGD" --version > "$T/out" || fail "--version exit status"
 grep -q '^msgd [0-9]' "$T/out" || fail "--version text"

@@ -119,6 +119,20 @@ ask() {
 	timeout 10 nc "$@" 127.0.0.1 "$MSGD_PORT"
 }
 
+# help_layout FILE: every option line of a --help text in FILE has at
+# least two spaces between the option and its description (or none after
+# it), as help2man needs to tell them apart; prints the lines that do not.
+help_layout() {
+	awk '/^ +-/ {
+		sub(/^ +/, "")
+		# The option ends at the first space not after a comma.
+		if (match($0, /[^,] /) && substr($0, RSTART + 2, 1) != " ") {
+			print "help: " $0 > "/dev/stderr"
+			bad = 1
+		}
+	} END { exit bad }' "$1"
+}
+
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"

@@ -52,11 +52,31 @@ bench_ok conn conn -c 4 -d 1
 bench_ok conn-sources conn -c 8 -s 4 -d 0.5
 bench_ok conn-count conn -c 3 -n 50
 expect_eq "$(json_get messages "$T/conn-count.json")" 50 "conn -n 50"
+
+# The default mode (ping) and pipe against it: exit 1, and one line that
+# says why and what to use instead.
+for mode in ping pipe; do
+	bench "oneshot-$mode" $mode -c 2 -d 0.3
+	[ "$rc" -eq 1 ] || fail "$mode against one-shot: exit status $rc"
+	grep -q 'closed by the server after 1 reply, with [0-9]* outstanding' \
+	    "$T/oneshot-$mode.err" ||
+	    fail "$mode against one-shot: stderr: $(cat "$T/oneshot-$mode.err")"
+	expect_eq "$(grep -c "looks like a one-shot server (msgd without -k); \
+use 'msgbench conn', or start msgd with -k" "$T/oneshot-$mode.err")" 1 \
+	    "$mode against one-shot: hint lines"
+done
+pass "ping and pipe against a one-shot msgd: exit 1 with a hint"
 msgd_stop
 
 # Keep-open msgd: persistent connections, one or many in flight.
 msgd_start -k
 bench_ok ping ping -c 4 -d 1
+# The table, with one connection: singular.
+timeout 60 "$MSGBENCH" ping -H 127.0.0.1 -p "$MSGD_PORT" -c 1 -n 3 \
+    > "$T/one.out" || fail "ping -c 1 -n 3: exit status $?"
+grep -q '^mode  *ping: 1 connection, 1 in flight each' "$T/one.out" ||
+    fail "ping -c 1: $(cat "$T/one.out")"
+pass "ping -c 1: '1 connection' in the table"
 bench_ok pipe pipe -c 4 -D 8 -d 1
 bench_ok pipe-count pipe -c 3 -D 5 -n 1001
 expect_eq "$(json_get messages "$T/pipe-count.json")" 1001 "pipe -n 1001"
@@ -102,6 +122,8 @@ for args in "-c 0" "-d x" "--depth 4 ping" "-s 2 -H ::1" "bogus" \
 	    fail "msgbench $args: stderr: $(cat "$T/usage.err")"
 	[ -s "$T/usage.out" ] && fail "msgbench $args: wrote to stdout"
 done
-"$MSGBENCH" --help | grep -q '^Usage: msgbench' || fail "--help"
+"$MSGBENCH" --help > "$T/help.out" || fail "--help exit status"
+grep -q '^Usage: msgbench' "$T/help.out" || fail "--help"
+help_layout "$T/help.out" || fail "--help: an option line help2man would misread"
 "$MSGBENCH" --version | grep -q '^msgbench' || fail "--version"
 pass "usage errors exit 64; --help and --version exit 0"

@@ -38,8 +38,10 @@ got=$(printf 'Hello\n' | ask)
 expect_eq "$got" "Bonjour, client !" "reply with --message"
 msgd_stop
 
-# The log has one start and one stop line at the default verbosity.
-grep -q 'msgd stopped' "$MSGD_LOG" || fail "no stop line in the log"
+# The log has one start and one stop line at the default verbosity, and
+# counts in the singular when there was one.
+grep -q 'msgd stopped: 1 connection, 1 reply$' "$MSGD_LOG" ||
+    fail "no stop line for 1 connection and 1 reply in the log"
 n=$(wc -l < "$MSGD_LOG")
 [ "$n" -le 4 ] || fail "default verbosity logged $n lines for 1 client"
 pass "one-shot replies"
