@@ -41,7 +41,7 @@ static void	conn_readable(evutil_socket_t, short, void *);
 static void	conn_direct(struct conn *);
 static void	conn_direct_oneshot(struct conn *, const char *, size_t);
 static void	conn_direct_lines(struct conn *, const char *, size_t);
-static int	conn_writev(struct conn *, const struct iovec *, int);
+static int	conn_writev(struct conn *, const struct iovec *, int, int);
 
 /*
  * A new connection costs only a struct conn with its read event: buffers
@@ -58,6 +58,7 @@ conn_new(struct server *srv, int fd)
 	c->srv = srv;
 	c->fd = fd;
 	c->proxied = srv->opts->proxy_protocol;
+	c->opened = stats_now();
 	event_assign(&c->read_ev, srv->base, fd, EV_READ | EV_PERSIST,
 	    conn_readable, c);
 	if (event_add(&c->read_ev, srv->idle) == -1) {
@@ -76,6 +77,7 @@ conn_free(struct conn *c)
 	struct server	*srv = c->srv;
 
 	log_trace("connection %d: closed", c->fd);
+	stats_closed(&srv->stats, c->why, stats_now() - c->opened);
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	event_del(&c->read_ev);
 	if (c->bev != NULL)
@@ -104,7 +106,7 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 
 	if (what & EV_TIMEOUT) {
 		if (c->state != CONN_LINGERING) {
-			c->srv->stats.closed_idle++;
+			c->why = CONN_CLOSE_IDLE;
 			log_trace("connection %d: idle timeout", (int)fd);
 		}
 		conn_free(c);
@@ -125,8 +127,10 @@ conn_direct(struct conn *c)
 	ssize_t	 n;
 
 	if ((n = read(c->fd, buf, CONN_READ_ASK)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno != EAGAIN && errno != EINTR) {
+			c->why = CONN_CLOSE_ERROR;
 			conn_free(c);
+		}
 		return;
 	}
 	if (n == 0) {
@@ -159,9 +163,9 @@ conn_direct_oneshot(struct conn *c, const char *buf, size_t len)
 		return;
 	}
 	niov = conn_compose(c, buf, linelen, iov, 0);
-	c->srv->stats.bytes_in += len;
+	STATS_ADD(c->srv->stats.bytes_in, len);
 	c->state = CONN_CLOSING;
-	if ((r = conn_writev(c, iov, niov)) == 0)
+	if ((r = conn_writev(c, iov, niov, 1)) == 0)
 		conn_drained(c);
 	else if (r == 1)
 		connbuf_spill(c, NULL, 0);
@@ -178,31 +182,34 @@ conn_direct_lines(struct conn *c, const char *buf, size_t len)
 	struct iovec	iov[CONN_IOVS];
 	size_t		max = (size_t)c->srv->opts->max_message;
 	size_t		off = 0, n, linelen;
-	int		niov, r;
+	int		niov, nreplies, r;
 
 	do {
-		niov = 0;
+		niov = nreplies = 0;
 		while (niov <= CONN_IOVS - 2 &&
 		    (n = frame_line(buf + off, len - off, 0, &linelen)) != 0 &&
 		    linelen <= max) {
 			niov = conn_compose(c, buf + off, linelen, iov, niov);
+			nreplies++;
 			off += n;
 		}
-		if ((r = conn_writev(c, iov, niov)) == -1)
+		if ((r = conn_writev(c, iov, niov, nreplies)) == -1)
 			return;
 	} while (r == 0 && niov > CONN_IOVS - 2);
-	c->srv->stats.bytes_in += off;
+	STATS_ADD(c->srv->stats.bytes_in, off);
 	if (r == 1 || off < len)
 		connbuf_spill(c, buf + off, len - off);
 }
 
 /*
- * Write reply pieces now; what the socket does not take is queued in the
- * output buffer.  Returns 0 if all of it went, 1 if some was queued, -1
- * if the connection broke (it has been freed).
+ * Write reply pieces (nreplies replies to lines that arrived in this read)
+ * now; what the socket does not take is queued in the output buffer.
+ * Returns 0 if all of it went, 1 if some was queued, -1 if the connection
+ * broke (it has been freed).  Replies written here took no time by msgd's
+ * clock, and cost no clock reading.
  */
 static int
-conn_writev(struct conn *c, const struct iovec *iov, int niov)
+conn_writev(struct conn *c, const struct iovec *iov, int niov, int nreplies)
 {
 	ssize_t	n;
 	size_t	done;
@@ -215,6 +222,7 @@ conn_writev(struct conn *c, const struct iovec *iov, int niov)
 	    writev(c->fd, iov, niov);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR) {
+			c->why = CONN_CLOSE_ERROR;
 			conn_free(c);
 			return (-1);
 		}
@@ -223,9 +231,13 @@ conn_writev(struct conn *c, const struct iovec *iov, int niov)
 	done = (size_t)n;
 	for (i = 0; i < niov && done >= iov[i].iov_len; i++)
 		done -= iov[i].iov_len;
-	if (i == niov)
+	if (i == niov) {
+		if (nreplies > 0)
+			stats_replied(&c->srv->stats, 0, (uint64_t)nreplies);
 		return (0);
-	if (connbuf_queue(c, iov + i, niov - i, done) == -1)
+	}
+	c->read_at = stats_now();
+	if (connbuf_queue(c, iov + i, niov - i, done, nreplies) == -1)
 		return (-1);
 	return (1);
 }
@@ -241,9 +253,9 @@ conn_compose(struct conn *c, const char *line, size_t len, struct iovec *iov,
 {
 	struct stats	*st = &c->srv->stats;
 
-	st->bytes_out += frame_reply_len(&c->srv->reply, len);
-	st->messages_in++;
-	st->replies_out++;
+	STATS_ADD(st->bytes_out, frame_reply_len(&c->srv->reply, len));
+	STATS_ADD(st->messages_in, 1);
+	STATS_ADD(st->replies_out, 1);
 	return (frame_append(&c->srv->reply, line, len, iov, n));
 }
 
@@ -258,10 +270,15 @@ conn_pause(struct conn *c, int pause)
 		    c->srv->linger : c->srv->idle);
 }
 
-/* Everything queued has been written. */
+/* Everything queued has been written, the replies waiting among it too. */
 void
 conn_drained(struct conn *c)
 {
+	if (c->waiting > 0) {
+		stats_replied(&c->srv->stats, stats_now() - c->waiting_since,
+		    c->waiting);
+		c->waiting = 0;
+	}
 	switch (c->state) {
 	case CONN_READING:
 		if (c->paused) {
@@ -291,7 +308,7 @@ conn_drained(struct conn *c)
 void
 conn_discard(struct conn *c, size_t len)
 {
-	c->srv->stats.bytes_in += len;
+	STATS_ADD(c->srv->stats.bytes_in, len);
 	if (c->state == CONN_LINGERING &&
 	    (c->lingered += len) > CONN_LINGER_BYTES)
 		conn_free(c);

@@ -56,6 +56,7 @@ connbuf_new(struct conn *c)
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		log_warn("connection %d: cannot set up buffers", c->fd);
+		c->why = CONN_CLOSE_ERROR;
 		conn_free(c);
 		return (-1);
 	}
@@ -78,11 +79,25 @@ connbuf_pending(const struct conn *c)
 }
 
 /*
+ * nreplies more replies wait in the output, to lines that arrived at the
+ * last read (c->read_at); conn_drained() counts them once it is empty.
+ */
+static void
+connbuf_waiting(struct conn *c, int nreplies)
+{
+	if (nreplies > 0 && c->waiting == 0)
+		c->waiting_since = c->read_at;
+	c->waiting += (uint32_t)nreplies;
+}
+
+/*
  * Queue reply pieces the socket did not take, skipping the 'done' bytes
- * of the first that it did.  Returns -1 if the connection was closed.
+ * of the first that it did; they hold (at least the end of) nreplies
+ * replies.  Returns -1 if the connection was closed.
  */
 int
-connbuf_queue(struct conn *c, const struct iovec *iov, int niov, size_t done)
+connbuf_queue(struct conn *c, const struct iovec *iov, int niov, size_t done,
+    int nreplies)
 {
 	struct evbuffer	*out;
 	int		 i;
@@ -93,6 +108,7 @@ connbuf_queue(struct conn *c, const struct iovec *iov, int niov, size_t done)
 	for (i = 0; i < niov; i++, done = 0)
 		evbuffer_add(out, (const char *)iov[i].iov_base + done,
 		    iov[i].iov_len - done);
+	connbuf_waiting(c, nreplies);
 	return (0);
 }
 
@@ -107,9 +123,12 @@ connbuf_spill(struct conn *c, const char *rest, size_t len)
 		return;
 	if (len > 0 &&
 	    evbuffer_add(bufferevent_get_input(c->bev), rest, len) == -1) {
+		c->why = CONN_CLOSE_ERROR;
 		conn_free(c);
 		return;
 	}
+	if (len > 0)
+		c->read_at = stats_now();
 	c->scanned = 0;
 	connbuf_process(c);
 }
@@ -151,6 +170,7 @@ connbuf_fill(struct conn *c)
 	if ((n = read(c->fd, v.iov_base, v.iov_len)) > 0) {
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &v, 1);
+		c->read_at = stats_now();
 	}
 	return (n);
 }
@@ -166,8 +186,10 @@ connbuf_read(struct conn *c)
 	if (c->bev == NULL && connbuf_new(c) == -1)
 		return;
 	if ((n = connbuf_fill(c)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno != EAGAIN && errno != EINTR) {
+			c->why = CONN_CLOSE_ERROR;
 			conn_free(c);
+		}
 		return;
 	}
 	if (n == 0) {
@@ -206,6 +228,7 @@ connbuf_reply(struct conn *c, struct evbuffer *out, const char *line,
 	n = conn_compose(c, line, len, iov, 0);
 	for (i = 0; i < n; i++)
 		evbuffer_add(out, iov[i].iov_base, iov[i].iov_len);
+	connbuf_waiting(c, 1);
 }
 
 /* A line over --max-message: say so, drop the input, close gracefully. */
@@ -214,11 +237,11 @@ connbuf_refuse_line(struct conn *c, struct evbuffer *in)
 {
 	struct stats	*st = &c->srv->stats;
 
-	st->closed_too_long++;
-	st->bytes_out += sizeof(connbuf_too_long) - 1;
+	c->why = CONN_CLOSE_TOO_LONG;
+	STATS_ADD(st->bytes_out, sizeof(connbuf_too_long) - 1);
 	evbuffer_add(bufferevent_get_output(c->bev), connbuf_too_long,
 	    sizeof(connbuf_too_long) - 1);
-	st->bytes_in += evbuffer_get_length(in);
+	STATS_ADD(st->bytes_in, evbuffer_get_length(in));
 	evbuffer_drain(in, evbuffer_get_length(in));
 	c->state = CONN_CLOSING;
 	log_trace("connection %d: message too long", c->fd);
@@ -245,11 +268,11 @@ connbuf_proxy(struct conn *c, struct evbuffer *in)
 	if (n <= 0) {
 		log_warnx("connection %d: closed: %s", fd, n == 0 ?
 		    "no complete PROXY header before EOF" : why);
-		c->srv->stats.proxy_rejected++;
+		c->why = CONN_CLOSE_PROXY;
 		conn_free(c);
 		return (-1);
 	}
-	c->srv->stats.bytes_in += (size_t)n;
+	STATS_ADD(c->srv->stats.bytes_in, (size_t)n);
 	evbuffer_drain(in, (size_t)n);
 	c->proxied = 0;
 	if (proxy_source(&h, src, sizeof(src)) == 0)
@@ -327,7 +350,7 @@ connbuf_answer(struct conn *c, struct evbuffer *in, struct evbuffer *out)
 			return (0);
 		}
 		connbuf_reply(c, out, data, linelen);
-		c->srv->stats.bytes_in += len;
+		STATS_ADD(c->srv->stats.bytes_in, len);
 		evbuffer_drain(in, len);
 		c->state = CONN_CLOSING;
 		return (0);
@@ -354,7 +377,7 @@ connbuf_answer(struct conn *c, struct evbuffer *in, struct evbuffer *out)
 			return (0);
 		}
 	}
-	c->srv->stats.bytes_in += off;
+	STATS_ADD(c->srv->stats.bytes_in, off);
 	evbuffer_drain(in, off);
 	return (full);
 }
@@ -375,6 +398,7 @@ connbuf_process(struct conn *c)
 		return;
 	while (connbuf_answer(c, in, out)) {
 		if (connbuf_write_now(c, out) == -1) {
+			c->why = CONN_CLOSE_ERROR;
 			conn_free(c);
 			return;
 		}
@@ -392,7 +416,7 @@ connbuf_process(struct conn *c)
 			const char *last = (const char *)evbuffer_pullup(in, -1);
 
 			connbuf_reply(c, out, last, frame_strip(last, left));
-			c->srv->stats.bytes_in += left;
+			STATS_ADD(c->srv->stats.bytes_in, left);
 			evbuffer_drain(in, left);
 		}
 		c->state = CONN_CLOSING;
@@ -413,6 +437,7 @@ connbuf_flush(struct conn *c)
 	if (c->writing)
 		return;
 	if (connbuf_write_now(c, out) == -1) {
+		c->why = CONN_CLOSE_ERROR;
 		conn_free(c);
 		return;
 	}
@@ -442,8 +467,9 @@ connbuf_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if ((what & BEV_EVENT_TIMEOUT) && c->state != CONN_LINGERING) {
-		c->srv->stats.closed_idle++;
+		c->why = CONN_CLOSE_IDLE;
 		log_trace("connection %d: idle timeout while writing", c->fd);
-	}
+	} else if (!(what & BEV_EVENT_TIMEOUT))
+		c->why = CONN_CLOSE_ERROR;
 	conn_free(c);
 }

@@ -32,7 +32,8 @@ metrics_reply(struct evhttp_request *req, void *arg)
 	struct server		*srv = arg;
 	struct evbuffer		*b = evhttp_request_get_output_buffer(req);
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
-	const char		*path = evhttp_request_get_uri(req);
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path;
 	int			 cmd = evhttp_request_get_command(req);
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -40,6 +41,9 @@ metrics_reply(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 405, "Method Not Allowed");
 		return;
 	}
+	/* The path alone: a scrape job's params: add a query string. */
+	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL)
+		path = "";
 	if (strcmp(path, "/metrics") == 0) {
 		evhttp_add_header(h, "Content-Type",
 		    "text/plain; version=0.0.4; charset=utf-8");

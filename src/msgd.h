@@ -52,21 +52,61 @@ struct bufferevent;
 #define SERVER_PAUSE_MIN_MS	50
 #define SERVER_PAUSE_MAX_MS	1000
 
+/* Why a connection closed: msgd_connections_closed_total{reason=...}. */
+enum conn_close {
+	CONN_CLOSE_DONE,	/* the conversation ended (EOF, linger over) */
+	CONN_CLOSE_ERROR,	/* a read or write failed, or no memory */
+	CONN_CLOSE_IDLE,	/* --idle-timeout */
+	CONN_CLOSE_TOO_LONG,	/* a line over --max-message */
+	CONN_CLOSE_PROXY,	/* a missing or malformed PROXY header */
+	CONN_CLOSE_NREASONS
+};
+
+/*
+ * Histogram buckets (upper bounds, in nanoseconds; +Inf is the last
+ * count).  Counts are per bucket, not cumulative, so recording one value
+ * touches one word; stats.c adds them up for /metrics.
+ */
+#define STATS_REPLY_BUCKETS	11
+#define STATS_CONN_BUCKETS	14
+struct stats_histogram_reply {
+	uint64_t	counts[STATS_REPLY_BUCKETS + 1];
+	uint64_t	sum_ns;
+};
+struct stats_histogram_conn {
+	uint64_t	counts[STATS_CONN_BUCKETS + 1];
+	uint64_t	sum_ns;
+};
+
+/*
+ * One worker's counters.  Only the worker's own thread writes them, with
+ * STATS_ADD; other threads (/metrics, SIGUSR1) read them with relaxed
+ * atomic loads in stats_total().
+ */
 struct stats {
 	uint64_t	accepted;
 	uint64_t	refused_busy;
-	uint64_t	closed_idle;
-	uint64_t	closed_too_long;
+	uint64_t	closed[CONN_CLOSE_NREASONS];
 	uint64_t	messages_in;
 	uint64_t	replies_out;
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	uint64_t	accept_pauses;
-	uint64_t	proxy_rejected;
 	uint64_t	udp_received;
 	uint64_t	udp_replies;
 	uint64_t	udp_rate_limited;
+	struct stats_histogram_reply	reply_latency;
+	struct stats_histogram_conn	conn_duration;
 };
+
+/*
+ * Add to a counter of this worker's.  It has one writer, so a plain load
+ * and a relaxed atomic store are enough (on x86 the same code as +=, no
+ * locked instruction); the store is atomic so that another thread reading
+ * it is not a data race.
+ */
+#define STATS_ADD(var, n)	\
+	__atomic_store_n(&(var), (var) + (n), __ATOMIC_RELAXED)
 
 /* A bound, listening socket, before and after libevent takes it over. */
 struct listener {
@@ -94,6 +134,11 @@ struct conn {
 	unsigned		 paused:1;	/* reading off: output is full */
 	unsigned		 writing:1;	/* EV_WRITE is enabled */
 	unsigned		 proxied:1;	/* PROXY header still due */
+	enum conn_close		 why;		/* counted when it closes */
+	uint32_t		 waiting;	/* replies queued, unwritten */
+	uint64_t		 waiting_since;	/* line of the oldest (ns) */
+	uint64_t		 read_at;	/* last buffered read (ns) */
+	uint64_t		 opened;	/* ns, CLOCK_MONOTONIC */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -118,7 +163,6 @@ struct server {
 	struct event		*signal_ev[6];
 	struct stats		 stats;
 	char			 readbuf[CONN_READ_SIZE]; /* conn.c reads here */
-	time_t			 started;
 	int			 worker;	/* 0: the main thread */
 	struct event		*stop_ev;	/* drain; in 0: a worker ended */
 };
@@ -152,7 +196,8 @@ void	 conn_discard(struct conn *, size_t);
 /* connbuf.c */
 int	 connbuf_new(struct conn *);
 int	 connbuf_pending(const struct conn *);
-int	 connbuf_queue(struct conn *, const struct iovec *, int, size_t);
+int	 connbuf_queue(struct conn *, const struct iovec *, int, size_t,
+	    int);
 void	 connbuf_spill(struct conn *, const char *, size_t);
 void	 connbuf_read(struct conn *);
 void	 connbuf_process(struct conn *);
@@ -175,6 +220,13 @@ struct evbuffer;
 void	 stats_prometheus(const struct server *, struct evbuffer *);
 void	 stats_log(const struct server *);
 void	 stats_total(struct stats *, long *);
+uint64_t stats_now(void);
+void	 stats_replied(struct stats *, uint64_t, uint64_t);
+void	 stats_closed(struct stats *, enum conn_close, uint64_t);
+
+/* process.c */
+void	 process_prometheus(struct evbuffer *);
+int	 process_open_fds(void);
 
 /* metrics.c */
 void	 metrics_bind(const struct options *, struct listener *);

@@ -114,7 +114,6 @@ server_new(struct event_base *base, const struct options *o,
 	srv->base = base;
 	srv->opts = o;
 	srv->max_conns = o->max_conns;
-	srv->started = time(NULL);
 	TAILQ_INIT(&srv->conns);
 
 	for (r = 0; r < reps; r++) {
@@ -205,12 +204,12 @@ server_refuse(struct server *srv, int fd)
 	struct timeval	 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
 	char		 buf[512];
 
-	srv->stats.refused_busy++;
+	STATS_ADD(srv->stats.refused_busy, 1);
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
 	if (send(fd, server_busy, sizeof(server_busy) - 1,
 	    MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
-		srv->stats.bytes_out += sizeof(server_busy) - 1;
+		STATS_ADD(srv->stats.bytes_out, sizeof(server_busy) - 1);
 	shutdown(fd, SHUT_WR);
 	log_trace("refused a connection: %ld open, --max-conns %ld",
 	    srv->nconns, srv->max_conns);
@@ -261,7 +260,7 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		server_refuse(srv, fd);
 		return;
 	}
-	srv->stats.accepted++;
+	STATS_ADD(srv->stats.accepted, 1);
 	if (conn_new(srv, fd) == NULL) {
 		log_warn("cannot set up a connection");
 		close(fd);
@@ -295,7 +294,7 @@ server_accept_error(struct evconnlistener *lev, void *arg)
 		srv->pause_ms = SERVER_PAUSE_MIN_MS;
 	} else if ((srv->pause_ms *= 2) > SERVER_PAUSE_MAX_MS)
 		srv->pause_ms = SERVER_PAUSE_MAX_MS;
-	srv->stats.accept_pauses++;
+	STATS_ADD(srv->stats.accept_pauses, 1);
 	tv.tv_sec = srv->pause_ms / 1000;
 	tv.tv_usec = (srv->pause_ms % 1000) * 1000;
 	evtimer_add(srv->pause_ev, &tv);
@@ -324,7 +323,7 @@ server_pause_done(evutil_socket_t fd, short events, void *arg)
 void
 server_conn_opened(struct server *srv)
 {
-	srv->nconns++;
+	__atomic_store_n(&srv->nconns, srv->nconns + 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED);
 }
 
@@ -338,7 +337,7 @@ server_total_conns(void)
 void
 server_conn_closed(struct server *srv)
 {
-	srv->nconns--;
+	__atomic_store_n(&srv->nconns, srv->nconns - 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
 	if (srv->pause_ms != 0 && !srv->draining &&
 	    evtimer_pending(srv->pause_ev, NULL)) {

@@ -1,8 +1,12 @@
 /*
- * stats.c - the server's counters, as Prometheus text or one log line.
+ * stats.c - the server's counters and histograms, as Prometheus text or
+ * one log line.
  *
  * One table describes every counter, so /metrics and SIGUSR1 cannot
- * disagree about names or values.
+ * disagree about names or values; a counter with a reason label is one
+ * member of a family.  Each worker keeps its own counters and histogram
+ * buckets (struct stats), written only by its thread; a reader adds them
+ * up (stats_total).  process.c adds the process_* metrics.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -21,41 +25,69 @@
 
 struct stats_counter {
 	const char	*name;		/* after "msgd_", before "_total" */
+	const char	*reason;	/* the reason label, or NULL */
 	size_t		 offset;	/* in struct stats */
-	const char	*help;
+	const char	*help;		/* the family's, on its first member */
 };
 
+#define STATS_CLOSED(why)	offsetof(struct stats, closed[why])
+
+/* Members of one family (the same name) follow each other. */
 static const struct stats_counter stats_counters[] = {
-	{ "connections_accepted", offsetof(struct stats, accepted),
+	{ "connections_accepted", NULL, offsetof(struct stats, accepted),
 	  "Connections accepted and served." },
-	{ "connections_refused_busy", offsetof(struct stats, refused_busy),
-	  "Connections refused with \"server busy\" (--max-conns)." },
-	{ "connections_idle_closed", offsetof(struct stats, closed_idle),
-	  "Connections closed by the idle timeout." },
-	{ "connections_too_long_closed",
-	  offsetof(struct stats, closed_too_long),
-	  "Connections closed for a message over --max-message." },
-	{ "messages_received", offsetof(struct stats, messages_in),
+	{ "connections_refused", "busy",
+	  offsetof(struct stats, refused_busy),
+	  "Connections refused, by reason (busy: over --max-conns)." },
+	{ "connections_closed", "done", STATS_CLOSED(CONN_CLOSE_DONE),
+	  "Accepted connections closed, by reason." },
+	{ "connections_closed", "error", STATS_CLOSED(CONN_CLOSE_ERROR), NULL },
+	{ "connections_closed", "idle_timeout", STATS_CLOSED(CONN_CLOSE_IDLE),
+	  NULL },
+	{ "connections_closed", "too_long", STATS_CLOSED(CONN_CLOSE_TOO_LONG),
+	  NULL },
+	{ "connections_closed", "proxy_header", STATS_CLOSED(CONN_CLOSE_PROXY),
+	  NULL },
+	{ "messages_received", NULL, offsetof(struct stats, messages_in),
 	  "Messages (lines) received and answered." },
-	{ "replies_sent", offsetof(struct stats, replies_out),
+	{ "replies_sent", NULL, offsetof(struct stats, replies_out),
 	  "Replies queued to clients." },
-	{ "received_bytes", offsetof(struct stats, bytes_in),
+	{ "received_bytes", NULL, offsetof(struct stats, bytes_in),
 	  "Bytes received from clients." },
-	{ "sent_bytes", offsetof(struct stats, bytes_out),
+	{ "sent_bytes", NULL, offsetof(struct stats, bytes_out),
 	  "Bytes queued to clients." },
-	{ "accept_pauses", offsetof(struct stats, accept_pauses),
+	{ "accept_pauses", NULL, offsetof(struct stats, accept_pauses),
 	  "Times accepting paused for lack of descriptors." },
-	{ "connections_proxy_rejected",
-	  offsetof(struct stats, proxy_rejected),
-	  "Connections closed for a missing or malformed PROXY header." },
-	{ "udp_datagrams_received", offsetof(struct stats, udp_received),
+	{ "udp_datagrams_received", NULL, offsetof(struct stats, udp_received),
 	  "UDP datagrams received (--udp)." },
-	{ "udp_replies_sent", offsetof(struct stats, udp_replies),
+	{ "udp_replies_sent", NULL, offsetof(struct stats, udp_replies),
 	  "UDP reply datagrams sent." },
-	{ "udp_rate_limited", offsetof(struct stats, udp_rate_limited),
+	{ "udp_rate_limited", NULL, offsetof(struct stats, udp_rate_limited),
 	  "UDP datagrams not answered: source over --udp-rate." },
 };
 #define STATS_NCOUNTERS	(sizeof(stats_counters) / sizeof(stats_counters[0]))
+
+/* Histogram bucket bounds, in seconds and (the same) in nanoseconds. */
+static const char *const stats_reply_le[STATS_REPLY_BUCKETS] = {
+	"0.0001", "0.0005", "0.001", "0.005", "0.01", "0.05", "0.1", "0.5",
+	"1", "5", "10"
+};
+static const uint64_t stats_reply_ns[STATS_REPLY_BUCKETS] = {
+	100000, 500000, 1000000, 5000000, 10000000, 50000000, 100000000,
+	500000000, 1000000000, 5000000000, 10000000000
+};
+static const char *const stats_conn_le[STATS_CONN_BUCKETS] = {
+	"0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1", "5", "10", "30",
+	"60", "300", "1800", "3600"
+};
+static const uint64_t stats_conn_ns[STATS_CONN_BUCKETS] = {
+	1000000, 5000000, 10000000, 50000000, 100000000, 500000000,
+	1000000000, 5000000000, 10000000000, 30000000000, 60000000000,
+	300000000000, 1800000000000, 3600000000000
+};
+
+/* Every uint64_t in struct stats, in order, for adding them up. */
+#define STATS_WORDS	(sizeof(struct stats) / sizeof(uint64_t))
 
 static uint64_t
 stats_get(const struct stats *st, size_t i)
@@ -74,19 +106,67 @@ stats_gauge(struct evbuffer *b, const char *name, const char *help,
 	    "msgd_%s %lld\n", name, help, name, name, v);
 }
 
+/* Now, in nanoseconds of CLOCK_MONOTONIC (the vDSO: no system call). */
+uint64_t
+stats_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+static size_t
+stats_bucket(const uint64_t *le, size_t n, uint64_t ns)
+{
+	size_t	i;
+
+	for (i = 0; i < n && ns > le[i]; i++)
+		;
+	return (i);
+}
+
+/* n replies, whose lines had arrived ns before, have been written. */
+void
+stats_replied(struct stats *st, uint64_t ns, uint64_t n)
+{
+	struct stats_histogram_reply	*h = &st->reply_latency;
+	size_t				 i;
+
+	i = stats_bucket(stats_reply_ns, STATS_REPLY_BUCKETS, ns);
+	STATS_ADD(h->counts[i], n);
+	if (ns != 0)
+		STATS_ADD(h->sum_ns, ns * n);
+}
+
+/* A connection that lasted ns has closed. */
+void
+stats_closed(struct stats *st, enum conn_close why, uint64_t ns)
+{
+	struct stats_histogram_conn	*h = &st->conn_duration;
+
+	STATS_ADD(st->closed[why], 1);
+	STATS_ADD(h->counts[stats_bucket(stats_conn_ns, STATS_CONN_BUCKETS,
+	    ns)], 1);
+	STATS_ADD(h->sum_ns, ns);
+}
+
 /*
  * Every worker's counters added up, and the connections open in all of
  * them.  Other workers' counters are read while they run: each is a
- * naturally aligned 64-bit word written only by its own thread, so a read
- * sees an old or a new value, never a torn one, and a scrape is at most a
- * few messages behind.
+ * 64-bit word its own thread stores atomically (STATS_ADD), read here
+ * with relaxed atomic loads, so a read sees an old or a new value, never
+ * a torn one, and a scrape is at most a few messages behind.  Words are
+ * read one by one, not as a snapshot: a histogram's count is made from its
+ * buckets as read (stats_histogram), so the two always agree.
  */
 void
 stats_total(struct stats *sum, long *open)
 {
 	const struct server	*w;
+	const uint64_t		*in;
+	uint64_t		*out = (uint64_t *)sum;
 	size_t			 i;
-	uint64_t		 v, *out;
 	int			 k;
 
 	memset(sum, 0, sizeof(*sum));
@@ -94,16 +174,57 @@ stats_total(struct stats *sum, long *open)
 		*open = 0;
 	for (k = 0; k < worker_count(); k++) {
 		w = worker_get(k);
-		for (i = 0; i < STATS_NCOUNTERS; i++) {
-			out = (uint64_t *)((char *)sum +
-			    stats_counters[i].offset);
-			v = __atomic_load_n((const uint64_t *)((const char *)
-			    &w->stats + stats_counters[i].offset),
-			    __ATOMIC_RELAXED);
-			*out += v;
-		}
+		in = (const uint64_t *)&w->stats;
+		for (i = 0; i < STATS_WORDS; i++)
+			out[i] += __atomic_load_n(&in[i], __ATOMIC_RELAXED);
 		if (open != NULL)
 			*open += __atomic_load_n(&w->nconns, __ATOMIC_RELAXED);
+	}
+}
+
+/* One histogram: cumulative buckets, +Inf, _sum and _count. */
+static void
+stats_histogram(struct evbuffer *b, const char *name, const char *help,
+    const char *const *le, const uint64_t *counts, size_t n, uint64_t sum_ns)
+{
+	uint64_t	cum = 0;
+	size_t		i;
+
+	evbuffer_add_printf(b, "# HELP msgd_%s %s\n# TYPE msgd_%s histogram\n",
+	    name, help, name);
+	for (i = 0; i < n; i++) {
+		cum += counts[i];
+		evbuffer_add_printf(b, "msgd_%s_bucket{le=\"%s\"} %llu\n", name,
+		    le[i], (unsigned long long)cum);
+	}
+	cum += counts[n];
+	evbuffer_add_printf(b, "msgd_%s_bucket{le=\"+Inf\"} %llu\n"
+	    "msgd_%s_sum %llu.%09llu\nmsgd_%s_count %llu\n", name,
+	    (unsigned long long)cum, name,
+	    (unsigned long long)(sum_ns / 1000000000),
+	    (unsigned long long)(sum_ns % 1000000000), name,
+	    (unsigned long long)cum);
+}
+
+static void
+stats_counters_prometheus(const struct stats *sum, struct evbuffer *b)
+{
+	const struct stats_counter	*c;
+	size_t				 i;
+
+	for (i = 0; i < STATS_NCOUNTERS; i++) {
+		c = &stats_counters[i];
+		if (c->help != NULL)
+			evbuffer_add_printf(b, "# HELP msgd_%s_total %s\n"
+			    "# TYPE msgd_%s_total counter\n", c->name, c->help,
+			    c->name);
+		if (c->reason != NULL)
+			evbuffer_add_printf(b,
+			    "msgd_%s_total{reason=\"%s\"} %llu\n", c->name,
+			    c->reason, (unsigned long long)stats_get(sum, i));
+		else
+			evbuffer_add_printf(b, "msgd_%s_total %llu\n", c->name,
+			    (unsigned long long)stats_get(sum, i));
 	}
 }
 
@@ -114,18 +235,21 @@ stats_prometheus(const struct server *srv, struct evbuffer *b)
 	const struct options	*o = srv->opts;
 	struct stats		 sum;
 	long			 open;
-	size_t			 i;
 
 	stats_total(&sum, &open);
-	for (i = 0; i < STATS_NCOUNTERS; i++)
-		evbuffer_add_printf(b, "# HELP msgd_%s_total %s\n"
-		    "# TYPE msgd_%s_total counter\nmsgd_%s_total %llu\n",
-		    stats_counters[i].name, stats_counters[i].help,
-		    stats_counters[i].name, stats_counters[i].name,
-		    (unsigned long long)stats_get(&sum, i));
+	evbuffer_add_printf(b, "# HELP msgd_build_info The version of msgd "
+	    "running (always 1).\n# TYPE msgd_build_info gauge\n"
+	    "msgd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	stats_counters_prometheus(&sum, b);
+	stats_histogram(b, "reply_latency_seconds", "From a complete line's "
+	    "arrival to its reply being written; 0 when written at once.",
+	    stats_reply_le, sum.reply_latency.counts, STATS_REPLY_BUCKETS,
+	    sum.reply_latency.sum_ns);
+	stats_histogram(b, "connection_duration_seconds", "From accept to "
+	    "close, of the connections closed so far.", stats_conn_le,
+	    sum.conn_duration.counts, STATS_CONN_BUCKETS,
+	    sum.conn_duration.sum_ns);
 	stats_gauge(b, "connections_open", "Connections open now.", open);
-	stats_gauge(b, "uptime_seconds", "Seconds since msgd started.",
-	    (long long)(time(NULL) - srv->started));
 	stats_gauge(b, "draining", "1 while stopping after SIGTERM.",
 	    srv->draining);
 	stats_gauge(b, "max_connections", "The --max-conns limit in force.",
@@ -136,23 +260,43 @@ stats_prometheus(const struct server *srv, struct evbuffer *b)
 	    "The --idle-timeout, 0 for none.", o->idle_timeout);
 	stats_gauge(b, "threads", "Worker threads (--threads).",
 	    worker_count());
+	process_prometheus(b);
+}
+
+static uint64_t
+stats_count(const uint64_t *counts, size_t n)
+{
+	uint64_t	t = 0;
+	size_t		i;
+
+	for (i = 0; i <= n; i++)
+		t += counts[i];
+	return (t);
 }
 
 /* SIGUSR1: the same numbers, one line. */
 void
 stats_log(const struct server *srv)
 {
-	struct stats	sum;
-	char		line[1024];
-	size_t		i, n = 0;
-	long		open;
+	const struct stats_counter	*c;
+	struct stats			 sum;
+	char				 line[1024];
+	size_t				 i, n = 0;
+	long				 open;
 
 	stats_total(&sum, &open);
-	for (i = 0; i < STATS_NCOUNTERS && n < sizeof(line); i++)
-		n += snprintf(line + n, sizeof(line) - n, "%s=%llu ",
-		    stats_counters[i].name,
+	for (i = 0; i < STATS_NCOUNTERS && n < sizeof(line); i++) {
+		c = &stats_counters[i];
+		n += snprintf(line + n, sizeof(line) - n, "%s%s%s=%llu ",
+		    c->name, c->reason != NULL ? "_" : "",
+		    c->reason != NULL ? c->reason : "",
 		    (unsigned long long)stats_get(&sum, i));
-	log_info("stats: %sconnections_open=%ld uptime_seconds=%lld "
-	    "max_connections=%ld", line, open,
-	    (long long)(time(NULL) - srv->started), srv->max_conns);
+	}
+	log_info("stats: %sconnections_open=%ld max_connections=%ld "
+	    "open_fds=%d replies_written=%llu reply_latency_seconds_sum=%.3f "
+	    "connection_duration_seconds_sum=%.3f", line, open,
+	    srv->max_conns, process_open_fds(),
+	    (unsigned long long)stats_count(sum.reply_latency.counts,
+	    STATS_REPLY_BUCKETS), (double)sum.reply_latency.sum_ns / 1e9,
+	    (double)sum.conn_duration.sum_ns / 1e9);
 }

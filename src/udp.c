@@ -147,10 +147,10 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 				log_warn("udp: recvfrom");
 			return;
 		}
-		st->udp_received++;
-		st->bytes_in += (size_t)n;
+		STATS_ADD(st->udp_received, 1);
+		STATS_ADD(st->bytes_in, (size_t)n);
 		if (!udp_allow(&ss)) {
-			st->udp_rate_limited++;
+			STATS_ADD(st->udp_rate_limited, 1);
 			continue;
 		}
 		if ((size_t)n > (size_t)srv->opts->max_message ||
@@ -164,7 +164,7 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 			if (len > 0 && udp->buf[len - 1] == '\n')
 				len = frame_strip(udp->buf, len - 1);
 			niov = frame_compose(&srv->reply, udp->buf, len, iov);
-			st->messages_in++;
+			STATS_ADD(st->messages_in, 1);
 		}
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_name = &ss;
@@ -173,8 +173,8 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 		msg.msg_iovlen = niov;
 		if ((n = sendmsg(fd, &msg, MSG_DONTWAIT)) == -1)
 			continue;	/* UDP: a lost reply is a lost reply */
-		st->udp_replies++;
-		st->bytes_out += (size_t)n;
+		STATS_ADD(st->udp_replies, 1);
+		STATS_ADD(st->bytes_out, (size_t)n);
 	}
 }
 
