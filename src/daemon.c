@@ -117,15 +117,21 @@ daemon_start(int keep_stderr)
 		close(fd);
 }
 
-/* Serving: release the waiting parent with status 0. */
+/*
+ * Serving: release the waiting parent with status 0.  Workers are running
+ * and may be copying a warning to the pipe: rather than close it (its
+ * number could go to a client's socket), put /dev/null (our stdin) in its
+ * place, which ends the pipe all the same.
+ */
 void
 daemon_ready(void)
 {
 	if (daemon_fd == -1)
 		return;
-	daemon_report(0);
-	close(daemon_fd);
-	daemon_fd = -1;
 	log_set_console(-1);
 	log_set_exit_hook(NULL);
+	daemon_report(0);
+	if (dup2(STDIN_FILENO, daemon_fd) == -1)
+		close(daemon_fd);
+	daemon_fd = -1;
 }

@@ -7,6 +7,25 @@
  * /dev/log (a container, a chroot), so log_open checks and says so while
  * the terminal still sees it.
  *
+ * Every worker thread logs, and SIGHUP reopens the file while they do.
+ * So there is no stdio and no lock here: a line is formatted on the
+ * caller's stack and leaves in one write(2) on a descriptor that never
+ * changes.  SIGHUP opens the new file and dup2()s it over that descriptor,
+ * which the kernel does atomically: a write in flight lands whole in the
+ * old file or the new one, and nothing a thread holds is ever freed (a
+ * FILE closed under a writer crashed, and a writer waiting on its lock
+ * waited forever).  The file is opened O_APPEND, so lines written at once
+ * by several threads go in whole, one after another.  A lock or
+ * line-buffered stdio would serialize every worker on the log; a write per
+ * line costs the system call that a line-buffered FILE made anyway.
+ *
+ * No worker may wait on the log forever.  A regular file does not block
+ * for long; a pipe, terminal or socket does block while its reader is
+ * stopped.  Those are written without blocking (an open file description
+ * of our own with O_NONBLOCK, or send(MSG_DONTWAIT)): a full one is given
+ * LOG_WAIT_MS, then lines are dropped, without waiting, until it takes
+ * one again, and how many were lost is said then.
+ *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
  */
@@ -14,10 +33,12 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +51,29 @@
 
 #include "log.h"
 
+/* How long a full pipe, terminal or socket may hold up a line. */
+#define LOG_WAIT_MS	1000
+
+/* The longest message; longer ones are cut. */
+#define LOG_MSG_MAX	1024
+
+/* Set before the workers start, or read and written atomically. */
 static enum log_dest	 log_dest = LOG_TO_STDERR;
 static int		 log_opened;
 static char		*log_path;
-static FILE		*log_file;
-static int		 log_verbose = LOG_V_INFO;
-static int		 log_console_fd = STDERR_FILENO;
-static void		(*log_exit_hook)(int);
+static int		 log_fd = -1;		/* the file, or stderr */
+static int		 log_fd_socket;		/* log_fd: use send(2) */
+static int		 log_verbose = LOG_V_INFO;	/* atomic */
+static int		 log_console_fd = STDERR_FILENO; /* atomic */
+static int		 log_stalled;		/* atomic: dropping lines */
+static unsigned long	 log_lost;		/* atomic: lines dropped */
+static void		(*log_exit_hook)(int);	/* atomic */
 
 static int	log_syslog_reachable(void);
+static void	log_stderr(void);
+static int	log_put(int, int, const char *, size_t);
+static void	log_line(int, int, const char *, const char *);
+static void	log_plain(int, int, const char *);
 static void	log_vwrite(int, const char *, va_list, int)
 		    __attribute__((format(printf, 2, 0)));
 static void	log_event_cb(int, const char *);
@@ -76,6 +111,33 @@ log_syslog_reachable(void)
 }
 
 /*
+ * stderr as the destination.  A regular file is written as it is; a
+ * socket with send(MSG_DONTWAIT); anything else (a pipe, a terminal)
+ * through an open file description of msgd's own, made non-blocking, so
+ * that the one shared with whoever started msgd keeps its flags.  Without
+ * /proc, stderr as it is.
+ */
+static void
+log_stderr(void)
+{
+	struct stat	sb;
+	int		fd;
+
+	log_fd = STDERR_FILENO;
+	log_fd_socket = 0;
+	if (fstat(STDERR_FILENO, &sb) == -1 || S_ISREG(sb.st_mode))
+		return;
+	if (S_ISSOCK(sb.st_mode)) {
+		log_fd_socket = 1;
+		return;
+	}
+	fd = open("/proc/self/fd/2", O_WRONLY | O_APPEND | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (fd != -1)
+		log_fd = fd;
+}
+
+/*
  * Open the destination.  For LOG_TO_FILE the path is kept so SIGHUP can
  * reopen it after rotation.  Returns -1 with errno set if the file cannot be
  * opened.  For syslog with nobody listening, warn (on the console too).
@@ -83,7 +145,7 @@ log_syslog_reachable(void)
 int
 log_open(enum log_dest dest, const char *path, int verbose)
 {
-	log_verbose = verbose;
+	log_setverbose(verbose);
 	log_dest = dest;
 	switch (dest) {
 	case LOG_TO_SYSLOG:
@@ -97,6 +159,7 @@ log_open(enum log_dest dest, const char *path, int verbose)
 			return (-1);
 		break;
 	case LOG_TO_STDERR:
+		log_stderr();
 		break;
 	}
 	log_opened = 1;
@@ -107,35 +170,45 @@ log_open(enum log_dest dest, const char *path, int verbose)
 	return (0);
 }
 
-/* Reopen the log file (after logrotate moved it); a no-op otherwise. */
+/*
+ * Reopen the log file (after logrotate moved it); a no-op otherwise.  The
+ * new file takes the place of the old one on the same descriptor, in one
+ * dup2(2), while other threads may be writing to it (see the top).
+ */
 int
 log_reopen(void)
 {
-	FILE	*f;
-	int	 fd;
+	int	fd, saved;
 
 	if (log_dest != LOG_TO_FILE)
 		return (0);
 	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return (-1);
-	if ((f = fdopen(fd, "a")) == NULL) {
+	if (log_fd == -1) {
+		log_fd = fd;
+		return (0);
+	}
+	if (dup2(fd, log_fd) == -1) {
+		saved = errno;
 		close(fd);
+		errno = saved;
 		return (-1);
 	}
-	setvbuf(f, NULL, _IOLBF, 0);
-	if (log_file != NULL)
-		fclose(log_file);
-	log_file = f;
+	close(fd);
+	/* dup2 clears close-on-exec on the copy. */
+	fcntl(log_fd, F_SETFD, FD_CLOEXEC);
 	return (0);
 }
 
+/* After the workers are gone: no other thread uses the log now. */
 void
 log_close(void)
 {
-	if (log_file != NULL)
-		fclose(log_file);
-	log_file = NULL;
+	if (log_fd != -1 && log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = -1;
+	log_fd_socket = 0;
 	if (log_dest == LOG_TO_SYSLOG)
 		closelog();
 	free(log_path);
@@ -147,32 +220,24 @@ log_close(void)
 void
 log_setverbose(int v)
 {
-	log_verbose = v;
+	__atomic_store_n(&log_verbose, v, __ATOMIC_RELAXED);
 }
 
-int
-log_getverbose(void)
-{
-	return (log_verbose);
-}
-
-/* Where errors are copied while somebody waits for start-up; -1 for none. */
+/*
+ * Where warnings are copied while somebody waits for start-up; -1 for
+ * none.  Workers may be logging when it changes: they see the old
+ * descriptor or the new, so the old one must stay open a while (daemon.c).
+ */
 void
 log_set_console(int fd)
 {
-	log_console_fd = fd;
-}
-
-int
-log_console(void)
-{
-	return (log_console_fd);
+	__atomic_store_n(&log_console_fd, fd, __ATOMIC_RELAXED);
 }
 
 void
 log_set_exit_hook(void (*hook)(int))
 {
-	log_exit_hook = hook;
+	__atomic_store_n(&log_exit_hook, hook, __ATOMIC_RELAXED);
 }
 
 static void
@@ -205,16 +270,98 @@ log_stamp(char *buf, size_t len)
 }
 
 /*
+ * Write one line whole, in one write(2) unless the descriptor takes less.
+ * Returns 0, or -1 if the line was dropped: an error, or a descriptor that
+ * stayed full for LOG_WAIT_MS (and then every line until one goes through
+ * without waiting).
+ */
+static int
+log_put(int fd, int sock, const char *buf, size_t len)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+
+	while (len > 0) {
+		if (sock)
+			n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			n = write(fd, buf, len);
+		if (n >= 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    __atomic_load_n(&log_stalled, __ATOMIC_RELAXED))
+			return (-1);
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if ((n = poll(&pfd, 1, LOG_WAIT_MS)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			__atomic_store_n(&log_stalled, 1, __ATOMIC_RELAXED);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * One timestamped line to the file or stderr.  After lines were dropped,
+ * the first one that goes through is followed by how many.
+ */
+static void
+log_line(int fd, int sock, const char *stamp, const char *msg)
+{
+	char		line[LOG_MSG_MAX + 128];
+	unsigned long	lost;
+	int		n;
+
+	n = snprintf(line, sizeof(line), "%s msgd[%ld]: %s\n", stamp,
+	    (long)getpid(), msg);
+	if (n < 0)
+		return;
+	if (log_put(fd, sock, line, (size_t)n < sizeof(line) ? (size_t)n :
+	    sizeof(line) - 1) == -1) {
+		__atomic_add_fetch(&log_lost, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (__atomic_load_n(&log_lost, __ATOMIC_RELAXED) == 0 ||
+	    (lost = __atomic_exchange_n(&log_lost, 0, __ATOMIC_RELAXED)) == 0)
+		return;
+	__atomic_store_n(&log_stalled, 0, __ATOMIC_RELAXED);
+	n = snprintf(line, sizeof(line), "%s msgd[%ld]: %lu log line%s lost: "
+	    "the log destination did not take them\n", stamp, (long)getpid(),
+	    lost, lost == 1 ? "" : "s");
+	if (n > 0 && (size_t)n < sizeof(line))
+		log_put(fd, sock, line, (size_t)n);
+}
+
+/* A plain "msgd: message" line, as on a terminal. */
+static void
+log_plain(int fd, int sock, const char *msg)
+{
+	char	line[LOG_MSG_MAX + 16];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "msgd: %s\n", msg);
+	if (n > 0)
+		log_put(fd, sock, line, (size_t)n < sizeof(line) ? (size_t)n :
+		    sizeof(line) - 1);
+}
+
+/*
  * Format once, then write to the destination and, for errors, to the
  * console if the destination is not already the console.
  */
 static void
 log_vwrite(int pri, const char *fmt, va_list ap, int with_errno)
 {
-	char	 msg[1024], stamp[64];
-	int	 saved = errno;
+	char	 msg[LOG_MSG_MAX], stamp[64];
+	int	 saved = errno, console, fd;
 	size_t	 n;
-	FILE	*f;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (with_errno) {
@@ -223,32 +370,31 @@ log_vwrite(int pri, const char *fmt, va_list ap, int with_errno)
 	}
 
 	if (!log_opened) {
-		dprintf(STDERR_FILENO, "msgd: %s\n", msg);
+		log_plain(STDERR_FILENO, 0, msg);
 		errno = saved;
 		return;
 	}
+	console = __atomic_load_n(&log_console_fd, __ATOMIC_RELAXED);
+	fd = log_fd != -1 ? log_fd : STDERR_FILENO;
 	if (log_dest == LOG_TO_SYSLOG)
 		syslog(pri, "%s", msg);
 	else if (pri <= LOG_ERR && log_dest == LOG_TO_STDERR &&
-	    log_console_fd == STDERR_FILENO) {
+	    console == STDERR_FILENO) {
 		/* A fatal error on the terminal reads like any program's. */
-		dprintf(STDERR_FILENO, "msgd: %s\n", msg);
+		log_plain(fd, log_fd_socket, msg);
 	} else {
-		f = log_dest == LOG_TO_FILE ? log_file : stderr;
 		log_stamp(stamp, sizeof(stamp));
-		if (f != NULL)
-			fprintf(f, "%s msgd[%ld]: %s\n", stamp, (long)getpid(),
-			    msg);
+		log_line(fd, log_fd_socket, stamp, msg);
 	}
-	if (pri <= LOG_WARNING && log_console_fd != -1 &&
-	    !(log_dest == LOG_TO_STDERR && log_console_fd == STDERR_FILENO))
-		dprintf(log_console_fd, "msgd: %s\n", msg);
+	if (pri <= LOG_WARNING && console != -1 &&
+	    !(log_dest == LOG_TO_STDERR && console == STDERR_FILENO))
+		log_plain(console, 0, msg);
 	errno = saved;
 }
 
 #define LOG_BODY(pri, level, with_errno) do {				\
 	va_list ap;							\
-	if (log_verbose < (level))					\
+	if (__atomic_load_n(&log_verbose, __ATOMIC_RELAXED) < (level))	\
 		return;							\
 	va_start(ap, fmt);						\
 	log_vwrite((pri), fmt, ap, (with_errno));			\
@@ -288,8 +434,10 @@ log_trace(const char *fmt, ...)
 static void __attribute__((noreturn))
 log_exit(int status)
 {
-	if (log_exit_hook != NULL)
-		log_exit_hook(status);
+	void	(*hook)(int);
+
+	if ((hook = __atomic_load_n(&log_exit_hook, __ATOMIC_RELAXED)) != NULL)
+		hook(status);
 	exit(status);
 }
 

@@ -33,9 +33,7 @@ int	 log_open(enum log_dest, const char *, int);
 int	 log_reopen(void);
 void	 log_close(void);
 void	 log_setverbose(int);
-int	 log_getverbose(void);
 void	 log_set_console(int);
-int	 log_console(void);
 void	 log_libevent(void);
 
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

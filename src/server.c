@@ -255,13 +255,19 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		log_info("descriptors available again: accepting");
 		srv->pause_ms = 0;
 	}
-	if (__atomic_load_n(&server_total, __ATOMIC_RELAXED) >=
+	/*
+	 * Take a place first, then look: two workers that both read a count
+	 * below the limit and then both added to it could go over it.
+	 */
+	if (__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED) >
 	    srv->max_conns) {
+		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
 		server_refuse(srv, fd);
 		return;
 	}
 	STATS_ADD(srv->stats.accepted, 1);
 	if (conn_new(srv, fd) == NULL) {
+		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
 		log_warn("cannot set up a connection");
 		close(fd);
 	}
@@ -323,8 +329,8 @@ server_pause_done(evutil_socket_t fd, short events, void *arg)
 void
 server_conn_opened(struct server *srv)
 {
+	/* server_accept has counted it in server_total already. */
 	__atomic_store_n(&srv->nconns, srv->nconns + 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED);
 }
 
 long

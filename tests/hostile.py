@@ -30,6 +30,25 @@
         read every connection to EOF and print "replies TOTAL",
         "light_ok N", "resets N", "partial N".
 
+    hostile.py churn PORT N
+        N threads connect, send a line without a PROXY header and read to
+        EOF, over and over, until standard input closes.  Prints "churning"
+        once the first connection has been answered, then at the end
+        "connections ANSWERED failed FAILED" (a connection fails when it
+        cannot connect or gets no reply in 10 s; without a PROXY header
+        no reply counts as answered).
+
+    hostile.py logreader FIFO OUT
+        A log reader that stops: copy lines from FIFO (msgd's stderr) to
+        OUT until msgd's start line, then read nothing and print "full"
+        once the pipe is full; when standard input closes, copy the rest
+        to OUT until EOF and print "eof".
+
+    hostile.py rotate PORT LOG PID SECS
+        Rotate msgd's log as logrotate does, every 2 ms for SECS seconds:
+        rename LOG to LOG.1, LOG.2, ... and send PID a SIGHUP.  Prints
+        "rotations N", or "died N" if PID went away (PORT is unused).
+
 Nothing here talks to anything but 127.0.0.1.
 """
 import errno
@@ -245,8 +264,105 @@ def drain(port, mport, nlight, k, nheavy):
     return 0
 
 
+def churn(port, n):
+    import threading
+    stop = threading.Event()
+    count = [0]
+    failed = [0]
+    lock = threading.Lock()
+
+    def client():
+        while not stop.is_set():
+            try:
+                with connect(port) as s:
+                    s.sendall(b"hi\n")
+                    while s.recv(4096):
+                        pass
+            except OSError:
+                with lock:
+                    failed[0] += 1
+                continue
+            with lock:
+                count[0] += 1
+                if count[0] == 1:
+                    print("churning", flush=True)
+
+    threads = [threading.Thread(target=client) for _ in range(n)]
+    for t in threads:
+        t.start()
+    sys.stdin.read()
+    stop.set()
+    for t in threads:
+        t.join()
+    print("connections", count[0], "failed", failed[0], flush=True)
+    return 0
+
+
+def logreader(fifo, out):
+    import fcntl
+    import termios
+    import threading
+    fd = os.open(fifo, os.O_RDONLY)
+    size = fcntl.fcntl(fd, 1032)        # F_GETPIPE_SZ
+    buf = b""
+    with open(out, "ab") as f:
+        while True:
+            data = os.read(fd, 1)
+            if not data:
+                break
+            buf += data
+            if data == b"\n":
+                f.write(buf)
+                f.flush()
+                if b"started: listening on" in buf:
+                    break
+                buf = b""
+        resume = threading.Event()
+        threading.Thread(target=lambda: (sys.stdin.read(), resume.set()),
+                         daemon=True).start()
+        avail = bytearray(4)
+        said = False
+        while not resume.wait(0.02):
+            fcntl.ioctl(fd, termios.FIONREAD, avail)
+            if not said and int.from_bytes(avail, sys.byteorder) > \
+                    size - 2048:
+                print("full", flush=True)
+                said = True
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            f.write(data)
+            f.flush()
+    print("eof", flush=True)
+    return 0
+
+
+def rotate(log, pid, secs):
+    import signal
+    n = 0
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        n += 1
+        try:
+            os.rename(log, "%s.%d" % (log, n))
+        except FileNotFoundError:
+            pass
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except ProcessLookupError:
+            print("died", n, flush=True)
+            return 1
+        time.sleep(0.002)
+    print("rotations", n, flush=True)
+    return 0
+
+
 def main(argv):
-    cmd, port = argv[1], int(argv[2])
+    cmd = argv[1]
+    if cmd == "logreader":
+        return logreader(argv[2], argv[3])
+    port = int(argv[2])
     if cmd == "flood":
         mode = argv[5] if len(argv) > 5 else None
         secs = float(argv[6]) if len(argv) > 6 else 0.0
@@ -258,6 +374,10 @@ def main(argv):
     if cmd == "drain":
         return drain(port, int(argv[3]), int(argv[4]), int(argv[5]),
                      int(argv[6]))
+    if cmd == "rotate":
+        return rotate(argv[3], int(argv[4]), float(argv[5]))
+    if cmd == "churn":
+        return churn(port, int(argv[3]))
     sys.exit("hostile.py: unknown command " + cmd)
 
 
