@@ -31,7 +31,7 @@ set -u
 srcdir=${BENCH_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${BENCH_BUILDDIR:-$srcdir}
 MSGD=${MSGD:-$builddir/src/msgd}
-MSGBENCH=${MSGBENCH:-$builddir/src/msgbench}
+MSGBENCH=${MSGBENCH:-$builddir/src/msgbench/msgbench}
 EPOLL_SERVER=${EPOLL_SERVER:-$builddir/bench/epoll-server}
 LEVENT_SERVER=${LEVENT_SERVER:-$builddir/bench/levent-server}
 IDLE_CONNS=${IDLE_CONNS:-$builddir/bench/idle-conns}

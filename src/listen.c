@@ -26,42 +26,65 @@
 #include "log.h"
 #include "msgd.h"
 
-struct listen_spec {
-	const char	*addr;		/* numeric literal */
-	int		 optional;	/* skip quietly if the host lacks it */
-};
-
-static int	listen_expand(const char *, struct listen_spec *);
+static int	listen_add(struct listen_addr *, int, int, const char *, int);
 
 static int	listen_reuseport;	/* --threads: one socket per worker */
 
-/* One --listen value as the literal addresses it stands for. */
+/* Append one numeric address to a[0, max), which holds n. */
 static int
-listen_expand(const char *arg, struct listen_spec *spec)
+listen_add(struct listen_addr *a, int n, int max, const char *addr,
+    int optional)
 {
-	static char	 buf[OPTIONS_MAX_LISTEN][INET6_ADDRSTRLEN];
-	static int	 nbuf;
-	size_t		 len;
+	struct in6_addr	in6;
+	size_t		len = strlen(addr);
 
-	if (arg == NULL || strcmp(arg, "localhost") == 0) {
-		spec[0] = (struct listen_spec){ "127.0.0.1", 0 };
-		spec[1] = (struct listen_spec){ "::1", 1 };
-		return (2);
+	if (n == max)
+		fatalx(EX_USAGE, "too many listen addresses");
+	if (len >= sizeof(a[n].addr) ||
+	    (evutil_inet_pton(AF_INET, addr, &in6) != 1 &&
+	    evutil_inet_pton(AF_INET6, addr, &in6) != 1))
+		return (-1);
+	memcpy(a[n].addr, addr, len + 1);
+	a[n].optional = optional;
+	a[n].missing = 0;
+	return (n + 1);
+}
+
+/*
+ * Every --listen value as the literal addresses it stands for, into
+ * a[0, max), once: each worker binds from this one list (listen_open), so
+ * the list does not depend on how many workers there are.  A bad address
+ * is a usage error before anything is bound.
+ */
+int
+listen_addrs(const struct options *o, struct listen_addr *a, int max)
+{
+	const char	*arg;
+	char		 lit[INET6_ADDRSTRLEN];
+	size_t		 len;
+	int		 i, n = 0, m;
+
+	for (i = 0; i < (o->nlisten > 0 ? o->nlisten : 1); i++) {
+		arg = o->nlisten > 0 ? o->listen[i] : "localhost";
+		len = strlen(arg);
+		if (strcmp(arg, "localhost") == 0) {
+			n = listen_add(a, n, max, "127.0.0.1", 0);
+			m = listen_add(a, n, max, "::1", 1);
+		} else if (strcmp(arg, "*") == 0) {
+			n = listen_add(a, n, max, "0.0.0.0", 0);
+			m = listen_add(a, n, max, "::", 1);
+		} else if (len > 2 && len - 2 < sizeof(lit) &&
+		    arg[0] == '[' && arg[len - 1] == ']') {
+			memcpy(lit, arg + 1, len - 2);
+			lit[len - 2] = '\0';
+			m = listen_add(a, n, max, lit, 0);
+		} else
+			m = listen_add(a, n, max, arg, 0);
+		if (m == -1)
+			fatalx(EX_USAGE, "invalid listen address '%s'", arg);
+		n = m;
 	}
-	if (strcmp(arg, "*") == 0) {
-		spec[0] = (struct listen_spec){ "0.0.0.0", 0 };
-		spec[1] = (struct listen_spec){ "::", 1 };
-		return (2);
-	}
-	len = strlen(arg);
-	if (arg[0] == '[' && len > 2 && len - 2 < INET6_ADDRSTRLEN &&
-	    nbuf < OPTIONS_MAX_LISTEN) {
-		memcpy(buf[nbuf], arg + 1, len - 2);
-		buf[nbuf][len - 2] = '\0';
-		arg = buf[nbuf++];
-	}
-	spec[0] = (struct listen_spec){ arg, 0 };
-	return (1);
+	return (n);
 }
 
 /*
@@ -142,41 +165,27 @@ listen_share_port(int on)
 }
 
 /*
- * Open every listener the options ask for into l[0, max), on *port.  With
- * port 0 the first socket's kernel-chosen port is used for all of them, so
- * that one port number reaches msgd on every address, and *port is set to
- * it.
+ * Open a listener on each of the n addresses in a (from listen_addrs) into
+ * l, on *port.  With port 0 the first socket's kernel-chosen port is used
+ * for all of them, so that one port number reaches msgd on every address,
+ * and *port is set to it.  An optional address this host lacks is marked
+ * missing, so that every worker opens the same listeners.
  */
 int
-listen_open(const struct options *o, int *port, struct listener *l, int max)
+listen_open(struct listen_addr *a, int n, int *port, struct listener *l)
 {
-	struct listen_spec	spec[2];
-	int			i, j, n, nl = 0;
+	int	i, nl = 0;
 
-	for (i = 0; i < (o->nlisten > 0 ? o->nlisten : 1); i++) {
-		n = listen_expand(o->nlisten > 0 ? o->listen[i] : NULL, spec);
-		for (j = 0; j < n; j++) {
-			if (nl == max)
-				fatalx(EX_USAGE, "too many listen addresses");
-			if (listen_bind(spec[j].addr, spec[j].optional, port,
-			    &l[nl]) == 0)
-				nl++;
-			else
-				log_debug("no IPv6 on this host: not "
-				    "listening on %s", spec[j].addr);
+	for (i = 0; i < n; i++) {
+		if (a[i].missing)
+			continue;
+		if (listen_bind(a[i].addr, a[i].optional, port, &l[nl]) == 0)
+			nl++;
+		else {
+			log_debug("no IPv6 on this host: not listening on %s",
+			    a[i].addr);
+			a[i].missing = 1;
 		}
 	}
 	return (nl);
-}
-
-void
-listen_close(struct listener *l, int n)
-{
-	int	i;
-
-	for (i = 0; i < n; i++) {
-		if (l[i].lev == NULL && l[i].fd != -1)
-			close(l[i].fd);
-		l[i].fd = -1;
-	}
 }

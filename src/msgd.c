@@ -100,13 +100,14 @@ int
 main(int argc, char **argv)
 {
 	static struct listener	 listeners[MAX_THREADS][MSGD_MAX_LISTENERS];
+	struct listen_addr	 addrs[MSGD_MAX_LISTENERS];
 	static struct listener	 metrics;
 	struct options		 opts;
 	struct event_base	*base;
 	struct server		*srv;
 	struct stats		 total;
 	char			 err[256];
-	int			 i, nl, activated, port;
+	int			 i, nl, naddrs, activated, port;
 	int			 udp_fds[MSGD_MAX_LISTENERS];
 
 	options_defaults(&opts);
@@ -135,16 +136,15 @@ main(int argc, char **argv)
 	opts.max_conns = server_limit_fds(opts.max_conns);
 	listen_share_port(opts.threads > 1);
 	port = opts.port;
+	naddrs = listen_addrs(&opts, addrs, MSGD_MAX_LISTENERS);
 	nl = systemd_listeners(listeners[0], MSGD_MAX_LISTENERS);
 	if (!(activated = nl > 0))
-		nl = listen_open(&opts, &port, listeners[0],
-		    MSGD_MAX_LISTENERS);
+		nl = listen_open(addrs, naddrs, &port, listeners[0]);
 	for (i = 1; i < opts.threads; i++) {
 		if (activated)
 			msgd_dup_listeners(listeners[0], listeners[i], nl);
 		else
-			listen_open(&opts, &port, listeners[i],
-			    MSGD_MAX_LISTENERS);
+			listen_open(addrs, naddrs, &port, listeners[i]);
 	}
 	if (opts.udp)
 		udp_open(listeners[0], nl, udp_fds);

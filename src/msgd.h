@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include <event2/event_struct.h>
@@ -109,6 +110,13 @@ struct stats {
 	__atomic_store_n(&(var), (var) + (n), __ATOMIC_RELAXED)
 
 /* A bound, listening socket, before and after libevent takes it over. */
+/* One literal address to listen on (listen.c). */
+struct listen_addr {
+	char			 addr[INET6_ADDRSTRLEN];
+	int			 optional;	/* skip if the host lacks it */
+	int			 missing;	/* ... and it does */
+};
+
 struct listener {
 	int			 fd;
 	char			 name[64];	/* "127.0.0.1:5000" */
@@ -169,9 +177,9 @@ struct server {
 
 /* listen.c */
 int	 listen_bind(const char *, int, int *, struct listener *);
-int	 listen_open(const struct options *, int *, struct listener *, int);
+int	 listen_addrs(const struct options *, struct listen_addr *, int);
+int	 listen_open(struct listen_addr *, int, int *, struct listener *);
 void	 listen_share_port(int);
-void	 listen_close(struct listener *, int);
 
 /* server.c */
 long	 server_limit_fds(long);
@@ -180,7 +188,6 @@ struct server *server_new(struct event_base *, const struct options *,
 void	 server_free(struct server *);
 void	 server_conn_opened(struct server *);
 void	 server_conn_closed(struct server *);
-long	 server_total_conns(void);
 void	 server_drain(struct server *);
 
 /* conn.c */

@@ -333,12 +333,6 @@ server_conn_opened(struct server *srv)
 	__atomic_store_n(&srv->nconns, srv->nconns + 1, __ATOMIC_RELAXED);
 }
 
-long
-server_total_conns(void)
-{
-	return (__atomic_load_n(&server_total, __ATOMIC_RELAXED));
-}
-
 /* A connection went away: account for it, and use the free descriptor. */
 void
 server_conn_closed(struct server *srv)

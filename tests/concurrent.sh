@@ -16,15 +16,23 @@ silent=$!
 track "$silent"
 exec 3> "$T/silent"
 
-# ...while N clients connect at once, each checked for its own reply.
+# ...while N clients connect at once, each checked for its own reply and
+# for a clean close: nc exits 0 once msgd has closed the connection (it
+# does not stop at end of input), and timeout kills it at 20 s otherwise.
 i=0
+clients=""
 while [ "$i" -lt "$N" ]; do
-	( printf 'client %d\n' "$i" | timeout 20 nc 127.0.0.1 "$MSGD_PORT" \
-	    > "$T/out.$i" 2>&1 ) &
+	printf 'client %d\n' "$i" | timeout 20 nc 127.0.0.1 "$MSGD_PORT" \
+	    > "$T/out.$i" 2>&1 &
+	clients="$clients $!"
 	i=$((i + 1))
 done
-wait_for 30 sh -c "[ \$(cat '$T'/out.* 2>/dev/null | wc -l) -ge $N ]"
-wait_for 5 sh -c "! jobs -p | grep -q ." 2>/dev/null
+i=0
+for p in $clients; do
+	wait "$p" ||
+	    fail "client $i: nc exited with status $?: $(cat "$T/out.$i")"
+	i=$((i + 1))
+done
 ok=$(grep -lx 'Hello, client!' "$T"/out.* | wc -l)
 expect_eq "$ok" "$N" "clients answered"
 

@@ -10,7 +10,6 @@
 need nc
 need haproxy
 need python3
-MSGBENCH=${MSGBENCH:-$(dirname "$MSGD")/msgbench}
 [ -x "$MSGBENCH" ] || fail "msgbench not built at $MSGBENCH"
 
 free_port() {

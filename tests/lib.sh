@@ -11,7 +11,9 @@
 
 set -u
 
+# make check sets both; by hand, the programs of an in-tree build.
 MSGD=${MSGD:-$(cd "$(dirname "$0")/.." && pwd)/src/msgd}
+MSGBENCH=${MSGBENCH:-$(cd "$(dirname "$0")/.." && pwd)/src/msgbench/msgbench}
 T=$(mktemp -d "${TMPDIR:-/tmp}/msgd-test.XXXXXX")
 TEST_NAME=$(basename "$0" .sh)
 _PIDS=""

@@ -8,7 +8,6 @@
 
 . "${top_srcdir:-..}/tests/lib.sh"
 
-MSGBENCH=${MSGBENCH:-$(dirname "$MSGD")/msgbench}
 [ -x "$MSGBENCH" ] || fail "msgbench is not built ($MSGBENCH)"
 
 # json_get KEY FILE: a number from the --json line.

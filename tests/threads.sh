@@ -1,6 +1,7 @@
 #!/bin/sh
 # threads.sh - --threads: workers share the port, --max-conns holds for
-# the whole process, metrics add up, and SIGTERM drains every worker.
+# the whole process, metrics add up, SIGTERM drains every worker, and
+# every -t up to the maximum works with every form of -l.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
@@ -77,3 +78,44 @@ while :; do
 	expect_eq "$?" "0" "exit status"
 done
 pass "/healthz stays 503 while another worker drains ($tries tries)"
+
+# Every -t up to the maximum works with every form of -l: the addresses are
+# expanded once, not once per worker (-t 17 -l '[::1]' was a usage error).
+# The maximum is the one the usage error names.
+max=$("$MSGD" -t 0 2>&1 | sed -n 's/.*from 1 to \([0-9]*\).*/\1/p')
+[ -n "$max" ] || fail "no --threads maximum in the usage error"
+have_ipv6() {
+	python3 -c 'import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null
+}
+# at_max ADDR ARGS...: msgd -t MAX ARGS starts, with a socket per worker
+# listening on ADDR as ss(8) writes it, and answers there.
+at_max() {
+	local addr=$1 to n
+	shift
+	case $addr in
+	0.0.0.0)	to=127.0.0.1 ;;
+	\[*)		to=${addr#[}; to=${to%]} ;;
+	*)		to=$addr ;;
+	esac
+	start -t "$max" "$@"
+	expect_eq "$(ls "/proc/$MSGD_PID/task" | wc -l)" "$max" \
+	    "threads with $*"
+	n=$(ss -Hltn "sport = :$MSGD_PORT" | grep -cF " $addr:$MSGD_PORT ")
+	expect_eq "$n" "$max" "sockets on $addr with $*"
+	expect_eq "$(printf 'hi\n' | timeout 10 nc "$to" "$MSGD_PORT")" \
+	    "Hello, client!" "reply on $to with $*"
+	msgd_stop
+}
+at_max 127.0.0.1 -l 127.0.0.1
+at_max 127.0.0.1 -l localhost
+at_max 0.0.0.0 -l '*'
+if have_ipv6; then
+	at_max '[::1]' -l '[::1]'
+	at_max '[::1]' -l 127.0.0.1 -l '[::1]'
+	at_max 127.0.0.1 -l '[::1]' -l 127.0.0.1
+	at_max '[::1]' -l localhost
+else
+	echo "no IPv6 on this host: -l '[::1]' not tried"
+fi
+pass "-t $max with each form of -l"
