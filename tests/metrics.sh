@@ -184,8 +184,10 @@ expect_eq "$?" "0" "exit status after draining"
 
 # Time that shows: a client that does not read its 6000 echoed lines
 # (6 MB, more than the socket buffers hold) for 0.3 s, so replies wait in
-# msgd, and an idle connection that the 1 s --idle-timeout closes.
-msgd_start -k -e -i 1 --metrics 127.0.0.1:0
+# msgd, and an idle connection that the 3 s --idle-timeout closes (long
+# enough that a loaded machine cannot stall the reader's connection that
+# long too).
+msgd_start -k -e -i 3 --metrics 127.0.0.1:0
 metrics_port
 URL=http://127.0.0.1:$MPORT
 python3 - "$MSGD_PORT" <<'PY' || fail "the slow reader"
@@ -225,10 +227,12 @@ expect_eq "$(sample "$T/slow" msgd_reply_latency_seconds_count)" 6000 \
     "replies in the latency histogram"
 late=$(above "$T/slow" msgd_reply_latency_seconds 0.1)
 [ "$late" -ge 100 ] || fail "only $late replies waited over 0.1 s"
+# Each of them waited over 0.1 s, so the sum is at least that much; how
+# much more depends on the machine's load, so no more is asserted.
 awk -v s="$(sample "$T/slow" msgd_reply_latency_seconds_sum)" \
-    -v n="$late" 'BEGIN { exit !(s >= 0.25 * n) }' ||
+    -v n="$late" 'BEGIN { exit !(s >= 0.1 * n) }' ||
     fail "reply latency sum too small for $late late replies"
-# The two connections: the reader (0.3 s and more), the idle one (1 s+).
+# The two connections: the reader (0.3 s and more), the idle one (3 s+).
 expect_eq "$(sample "$T/slow" msgd_connection_duration_seconds_count)" 2 \
     "connections in the duration histogram"
 [ "$(above "$T/slow" msgd_connection_duration_seconds 0.1)" = 2 ] &&
