@@ -424,8 +424,9 @@ conn_full(struct conn *c)
  * Send reply pieces (nreplies replies among them): straight to the socket
  * when nothing waits before them -- one write(2) or writev(2), no copy --
  * else behind what waits.  What the socket does not take is queued.
- * Replies written at once took no time by msgd's clock, and cost no clock
- * reading.
+ * Replies written at once to lines of the current direct read took no
+ * time by msgd's clock, and cost no clock reading; lines that waited in
+ * the input are timed from their read (c->read_at).
  */
 static void
 conn_send(struct conn *c, const struct iovec *iov, int niov, int nreplies)
@@ -455,7 +456,8 @@ conn_send(struct conn *c, const struct iovec *iov, int niov, int nreplies)
 		done -= iov[i].iov_len;
 	if (i == niov) {
 		if (nreplies > 0)
-			stats_replied(&c->srv->stats, 0, (uint64_t)nreplies);
+			stats_replied(&c->srv->stats, c->read_at == 0 ? 0 :
+			    stats_now() - c->read_at, (uint64_t)nreplies);
 		return;
 	}
 	conn_queue(c, iov + i, niov - i, done, nreplies);
