@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - msgd against a raw-epoll server and a plain libevent server, on
-# the same workloads in one run (see bench/RESULTS.md).
+# the same workloads in one run (see bench/RESULTS.md); with BENCH_BASE,
+# against an earlier msgd as well.
 #
 # Each server is started fresh for each workload, pinned to CPU 0, with the
 # load generator on CPU 1.  Servers: msgd, epoll (bench/epoll-server.c),
@@ -15,8 +16,16 @@
 #   max   19,000 connections open at once, one line on each, every one
 #         answered (bench/idle-conns -x)
 # Raw results: $BENCH_OUT/results.tsv; table: $BENCH_OUT/table.md (and
+# base.md with BENCH_BASE;
 # scaling.md when msgd and msgd2 both ran); charts:
 # $BENCH_OUT/throughput.png, latency.png, cpu.png (gnuplot, bench/plot.gp).
+#
+# BENCH_BASE=COMMIT builds that commit's msgd (git archive, configure,
+# make) into $BENCH_OUT/base and runs it too, as server msgd-base right
+# after msgd: a before/after measured in the same run, whose ratios
+# (against raw epoll, and msgd against msgd-base in the table) the
+# machine's drift does not move.  MSGD_BASE=PROGRAM uses a build of it
+# already made.
 #
 # Environment: BENCH_SECONDS (per workload, default 5), BENCH_REPEAT
 # (default 3; the table shows the run with the median msgs/s),
@@ -74,6 +83,26 @@ case " $WORKLOADS " in
 esac
 mkdir -p "$OUT" || die "cannot create $OUT"
 
+if [ -n "${BENCH_BASE:-}" ] && [ -z "${MSGD_BASE:-}" ]; then
+	note "building msgd at $BENCH_BASE in $OUT/base"
+	rm -rf "$OUT/base" && mkdir -p "$OUT/base" &&
+	    git -C "$srcdir" archive --format=tar "$BENCH_BASE" |
+	    tar -x -C "$OUT/base" &&
+	    (cd "$OUT/base" && autoreconf -fi && ./configure -q &&
+	    make -j2 src/msgd) >"$OUT/base-build.log" 2>&1 ||
+	    die "cannot build msgd at $BENCH_BASE (see $OUT/base-build.log)"
+	MSGD_BASE=$OUT/base/src/msgd
+fi
+if [ -n "${MSGD_BASE:-}" ]; then
+	[ -x "$MSGD_BASE" ] || die "$MSGD_BASE is missing"
+	case " $SERVERS " in
+	*" msgd-base "*) ;;
+	*" msgd "*) SERVERS=$(echo " $SERVERS " |
+	    sed 's/ msgd / msgd msgd-base /; s/^ //; s/ $//');;
+	*) SERVERS="$SERVERS msgd-base";;
+	esac
+fi
+
 # The whole run is bounded: a watchdog ends it if a step hangs anyway.
 nserv=$(echo $SERVERS | wc -w)
 budget=$(( REPEAT * nserv * (3 * (SECS + 40) + 2 * 150) + 60 ))
@@ -108,9 +137,11 @@ start_server() {
 	rm -f "$log"
 	flag=
 	[ "$2" = keep ] && flag=-k
+	prog=$MSGD
+	[ "$1" = msgd-base ] && prog=$MSGD_BASE
 	case $1 in
-	msgd)
-		$ON_SERVER "$MSGD" -p 0 $flag -L "$log" -c 30000 \
+	msgd|msgd-base)
+		$ON_SERVER "$prog" -p 0 $flag -L "$log" -c 30000 \
 		    >/dev/null 2>"$OUT/msgd.stderr" &
 		pat='s/.*started: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p';;
 	msgd2)
@@ -336,6 +367,23 @@ tail -n +2 "$TSV" | awk -F '\t' -v ref="$1" '
 }
 ratios epoll >"$OUT/ratios.tsv"
 ratios libevent >"$OUT/ratios-libevent.tsv"
+
+# BENCH_BASE: before/after, msgd over msgd-base, the median of the ratios
+# within each run (msgs/s; for idle, RSS per connection).
+BASE=$OUT/base.md
+case " $SERVERS " in
+*" msgd-base "*)
+	ratios msgd-base | awk -F '\t' '
+	FILENAME == "-" { if ($1 == "msgd") x[$2] = $3; next }
+	$2 == "msgd" || $2 == "msgd-base" { c[$2, $3] = $15; m[$2, $3] = ($3 == "idle" ? $17 : $8)
+		if ($2 == "msgd") w[++nw] = $3 }
+	END { print "| workload | msgd-base | msgd | msgd / msgd-base (median of runs) | server CPU us/msg, base -> msgd |"
+	      print "|---|---:|---:|---:|---:|"
+	      for (i = 1; i <= nw; i++) printf "| %s | %s | %s | %s | %s -> %s |\n",
+		  w[i], m["msgd-base", w[i]], m["msgd", w[i]],
+		  (w[i] in x ? x[w[i]] : "-"), c["msgd-base", w[i]], c["msgd", w[i]] }' - "$MED" >"$BASE";;
+*)	rm -f "$BASE";;
+esac
 awk -F '\t' -v secs="$SECS" -v repeat="$REPEAT" '
 	function v(x) { return (x == "" ? "-" : x) }
 	FILENAME ~ /ratios-libevent/ { lev_of[$1, $2] = $3; next }

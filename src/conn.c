@@ -1,17 +1,26 @@
 /*
  * conn.c - one client connection, from accept to close.
  *
- * A connection is a struct conn with one read event.  While nothing is
- * pending for it -- the usual case -- a read goes into the worker's own
- * buffer, the complete lines in it are answered straight from there, and
- * the replies leave in one writev(2): the design of bench/epoll-server.c,
- * with no copy, no allocation and no bufferevent.  Only what that cannot
- * finish -- an unfinished or overlong line, replies the socket does not
- * take, a PROXY header, a drain -- is handed to the connection's buffers
- * (connbuf.c), which are made then and carry on until they are empty.
+ * A connection is a struct conn with one read event.  While nothing waits
+ * for it -- the usual case -- a read goes into the worker's own buffer,
+ * frame_answer() turns it into replies pointing into that buffer, and they
+ * leave in one writev(2): the design of bench/epoll-server.c, with no copy
+ * and no allocation.  Only when something has to wait -- part of a line,
+ * replies the socket does not take, a PROXY header -- does the connection
+ * get its buffers (two evbuffers and a write event, struct conn_bufs);
+ * while either holds anything, reads go there so that the order of lines
+ * and replies is kept, and once both are empty the next read is direct
+ * again.  Both ways answer through conn_answer(), so there is one path
+ * from bytes to replies.
  *
  * States: READING -> CLOSING (last reply queued) -> LINGERING (write side
- * shut, input discarded until the client closes) -> freed.
+ * shut, input discarded until the client closes) -> DEAD.  Every close
+ * goes through conn_close(), which closes the socket, marks the
+ * connection DEAD and moves it to the server's dead list; conn_reap()
+ * frees it later in the same loop turn, from an event of its own.  So a
+ * function that closed the connection simply returns: the memory stays
+ * valid until every caller up the stack has returned, and a caller that
+ * must know looks at c->state.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -25,11 +34,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <event2/bufferevent.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "log.h"
 #include "msgd.h"
+#include "proxy.h"
 
 /*
  * Reply pieces gathered for one writev(2): two per reply with --echo; fixed
@@ -37,11 +47,35 @@
  */
 #define CONN_IOVS	64
 
+/* A connection's buffers, made the first time something has to wait. */
+struct conn_bufs {
+	struct evbuffer	*in;		/* input not answered yet */
+	struct evbuffer	*out;		/* replies not written yet */
+	struct event	 write_ev;	/* armed while out waits */
+};
+
 static void	conn_readable(evutil_socket_t, short, void *);
-static void	conn_direct(struct conn *);
-static void	conn_direct_oneshot(struct conn *, const char *, size_t);
-static void	conn_direct_lines(struct conn *, const char *, size_t);
-static int	conn_writev(struct conn *, const struct iovec *, int, int);
+static void	conn_writable(evutil_socket_t, short, void *);
+static void	conn_read_direct(struct conn *);
+static void	conn_read_buffered(struct conn *);
+static void	conn_discard(struct conn *);
+static void	conn_process(struct conn *);
+static size_t	conn_answer(struct conn *, const char *, size_t);
+static int	conn_ends(struct conn *, size_t);
+static void	conn_wait(struct conn *, size_t);
+static void	conn_batch(struct conn *, const struct frame_batch *,
+		    enum frame_status);
+static int	conn_full(struct conn *);
+static void	conn_send(struct conn *, const struct iovec *, int, int);
+static void	conn_queue(struct conn *, const struct iovec *, int, size_t,
+		    int);
+static void	conn_keep(struct conn *, const char *, size_t);
+static int	conn_proxy(struct conn *);
+static void	conn_flush(struct conn *);
+static void	conn_drained(struct conn *);
+static int	conn_bufs(struct conn *);
+static int	conn_pending(const struct conn *);
+static void	conn_pause(struct conn *, int);
 
 /*
  * A new connection costs only a struct conn with its read event: buffers
@@ -71,21 +105,50 @@ conn_new(struct server *srv, int fd)
 	return (c);
 }
 
+/*
+ * The connection is over: close the socket now (its descriptor is free for
+ * the next client), count it, and leave the memory to conn_reap().  A
+ * second call does nothing.
+ */
 void
-conn_free(struct conn *c)
+conn_close(struct conn *c, enum conn_close why)
 {
 	struct server	*srv = c->srv;
 
+	if (c->state == CONN_DEAD)
+		return;
 	log_trace("connection %d: closed", c->fd);
-	stats_closed(&srv->stats, c->why, stats_now() - c->opened);
-	TAILQ_REMOVE(&srv->conns, c, entry);
+	stats_closed(&srv->stats, why, stats_now() - c->opened);
 	event_del(&c->read_ev);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
-	else
-		close(c->fd);
-	free(c);
+	if (c->bufs != NULL)
+		event_del(&c->bufs->write_ev);
+	close(c->fd);
+	c->fd = -1;
+	c->state = CONN_DEAD;
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	TAILQ_INSERT_TAIL(&srv->dead, c, entry);
+	event_active(srv->reap_ev, EV_READ, 0);
 	server_conn_closed(srv);
+}
+
+/* Free the connections closed since the last time (srv->reap_ev). */
+void
+conn_reap(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*srv = arg;
+	struct conn	*c;
+
+	(void)fd;
+	(void)events;
+	while ((c = TAILQ_FIRST(&srv->dead)) != NULL) {
+		TAILQ_REMOVE(&srv->dead, c, entry);
+		if (c->bufs != NULL) {
+			evbuffer_free(c->bufs->in);
+			evbuffer_free(c->bufs->out);
+			free(c->bufs);
+		}
+		free(c);
+	}
 }
 
 /* The server is stopping: answer what has arrived, then close. */
@@ -94,9 +157,7 @@ conn_shutdown(struct conn *c)
 {
 	if (c->state != CONN_READING || c->paused)
 		return;		/* already on its way out, or writing */
-	if (c->bev == NULL && connbuf_new(c) == -1)
-		return;
-	connbuf_process(c);
+	conn_process(c);
 }
 
 static void
@@ -105,126 +166,288 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c = arg;
 
 	if (what & EV_TIMEOUT) {
-		if (c->state != CONN_LINGERING) {
-			c->why = CONN_CLOSE_IDLE;
+		if (c->state == CONN_LINGERING)
+			conn_close(c, c->why);
+		else {
 			log_trace("connection %d: idle timeout", (int)fd);
+			conn_close(c, CONN_CLOSE_IDLE);
 		}
-		conn_free(c);
-		return;
-	}
-	/* A PROXY header and the drain take the careful path. */
-	if (c->proxied || c->srv->draining || connbuf_pending(c))
-		connbuf_read(c);
-	else
-		conn_direct(c);
-}
-
-/* Nothing is pending: read into the worker's buffer and answer from it. */
-static void
-conn_direct(struct conn *c)
-{
-	char	*buf = c->srv->readbuf;
-	ssize_t	 n;
-
-	if ((n = read(c->fd, buf, CONN_READ_ASK)) == -1) {
-		if (errno != EAGAIN && errno != EINTR) {
-			c->why = CONN_CLOSE_ERROR;
-			conn_free(c);
-		}
-		return;
-	}
-	if (n == 0) {
-		conn_free(c);	/* EOF, and nothing is left to answer */
 		return;
 	}
 	if (c->state != CONN_READING)
-		conn_discard(c, (size_t)n);
-	else if (c->srv->opts->keep_open)
-		conn_direct_lines(c, buf, (size_t)n);
+		conn_discard(c);
+	else if (c->proxied || conn_pending(c))
+		conn_read_buffered(c);
 	else
-		conn_direct_oneshot(c, buf, (size_t)n);
+		conn_read_direct(c);
 }
 
-/*
- * One-shot: a first read that holds a whole line of allowed length is
- * answered here; anything else (no newline yet, too long) goes to the
- * buffers, which know when to wait for more.
- */
+/* Nothing waits: read into the worker's buffer and answer from there. */
 static void
-conn_direct_oneshot(struct conn *c, const char *buf, size_t len)
+conn_read_direct(struct conn *c)
 {
-	struct iovec	iov[2];
-	size_t		linelen;
-	int		niov, r;
+	char	*buf = c->srv->readbuf;
+	ssize_t	 n;
+	size_t	 used;
 
-	if (frame_line(buf, len, 0, &linelen) == 0 ||
-	    linelen > (size_t)c->srv->opts->max_message) {
-		connbuf_spill(c, buf, len);
+	if ((n = read(c->fd, buf, CONN_READ_ASK)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, CONN_CLOSE_ERROR);
 		return;
 	}
-	niov = conn_compose(c, buf, linelen, iov, 0);
-	STATS_ADD(c->srv->stats.bytes_in, len);
-	c->state = CONN_CLOSING;
-	if ((r = conn_writev(c, iov, niov, 1)) == 0)
-		conn_drained(c);
-	else if (r == 1)
-		connbuf_spill(c, NULL, 0);
+	if (n == 0) {
+		conn_close(c, CONN_CLOSE_DONE);	/* nothing is left to answer */
+		return;
+	}
+	c->read_at = 0;		/* "now", read only if a reply must wait */
+	used = conn_answer(c, buf, (size_t)n);
+	if (used < (size_t)n && c->state == CONN_READING)
+		conn_keep(c, buf + used, (size_t)n - used);
+	conn_flush(c);
+}
+
+/* Something waits in the buffers: read behind it, answer from them. */
+static void
+conn_read_buffered(struct conn *c)
+{
+	ssize_t	n;
+
+	if (conn_bufs(c) == -1)
+		return;
+	if ((n = connbuf_fill(c->bufs->in, c->fd)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, CONN_CLOSE_ERROR);
+		return;
+	}
+	if (n == 0) {
+		c->eof = 1;
+		conn_pause(c, 1);
+	} else
+		c->read_at = stats_now();
+	conn_process(c);
+}
+
+/* After the last reply, input is read only to be thrown away. */
+static void
+conn_discard(struct conn *c)
+{
+	ssize_t	n;
+
+	if ((n = read(c->fd, c->srv->readbuf, CONN_READ_SIZE)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, CONN_CLOSE_ERROR);
+		return;
+	}
+	if (n == 0) {
+		c->eof = 1;
+		conn_pause(c, 1);
+		if (c->state == CONN_LINGERING)
+			conn_close(c, c->why);
+		return;		/* CLOSING: conn_drained() closes it */
+	}
+	STATS_ADD(c->srv->stats.bytes_in, (size_t)n);
+	if (c->state == CONN_LINGERING &&
+	    (c->lingered += (size_t)n) > CONN_LINGER_BYTES)
+		conn_close(c, c->why);
 }
 
 /*
- * --keep-open: answer every complete line, CONN_IOVS reply pieces to a
- * writev(2).  An unfinished line, an overlong one, and whatever follows a
- * short write go to the buffers.
+ * Answer what the input buffer holds (after a PROXY header, if one is
+ * due), and move on: to CLOSING at the end of the conversation, or at the
+ * drain.
  */
 static void
-conn_direct_lines(struct conn *c, const char *buf, size_t len)
+conn_process(struct conn *c)
 {
-	struct iovec	iov[CONN_IOVS];
-	size_t		max = (size_t)c->srv->opts->max_message;
-	size_t		off = 0, n, linelen;
-	int		niov, nreplies, r;
+	struct evbuffer	*in = NULL;
+	const char	*data = "";
+	size_t		 len = 0;
 
-	do {
-		niov = nreplies = 0;
-		while (niov <= CONN_IOVS - 2 &&
-		    (n = frame_line(buf + off, len - off, 0, &linelen)) != 0 &&
-		    linelen <= max) {
-			niov = conn_compose(c, buf + off, linelen, iov, niov);
-			nreplies++;
-			off += n;
-		}
-		if ((r = conn_writev(c, iov, niov, nreplies)) == -1)
+	if (c->bufs != NULL || c->proxied) {
+		if (conn_bufs(c) == -1)
 			return;
-	} while (r == 0 && niov > CONN_IOVS - 2);
-	STATS_ADD(c->srv->stats.bytes_in, off);
-	if (r == 1 || off < len)
-		connbuf_spill(c, buf + off, len - off);
+		in = c->bufs->in;
+		if (c->proxied && conn_proxy(c) != 1)
+			return;
+		len = evbuffer_get_length(in);
+	}
+	if (len > 0 && c->scanned > 0 && !connbuf_has_lf(in, c->scanned) &&
+	    !conn_ends(c, len))
+		conn_wait(c, len);
+	else if (len > 0 || c->eof || c->srv->draining) {
+		if (len > 0 &&
+		    (data = (const char *)evbuffer_pullup(in, -1)) == NULL) {
+			conn_close(c, CONN_CLOSE_ERROR);	/* no memory */
+			return;
+		}
+		len = conn_answer(c, data, len);
+		if (in != NULL)
+			evbuffer_drain(in, len);
+	}
+	conn_flush(c);
 }
 
 /*
- * Write reply pieces (nreplies replies to lines that arrived in this read)
- * now; what the socket does not take is queued in the output buffer.
- * Returns 0 if all of it went, 1 if some was queued, -1 if the connection
- * broke (it has been freed).  Replies written here took no time by msgd's
- * clock, and cost no clock reading.
+ * A line is still arriving and the bytes since the last look hold no LF:
+ * wait for more, or refuse the line once it is over the limit, without
+ * making the input contiguous (a long line is neither copied nor scanned
+ * once per read).
+ */
+static void
+conn_wait(struct conn *c, size_t len)
+{
+	struct iovec		iov[FRAME_MIN_IOVS];
+	struct frame_batch	b;
+	enum frame_status	st;
+
+	b.iov = iov;
+	b.maxiov = FRAME_MIN_IOVS;
+	b.room = CONN_OUTPUT_HIGH;
+	b.scanned = c->scanned;
+	st = frame_waiting(&c->srv->policy, len, connbuf_ends_cr(c->bufs->in),
+	    &b);
+	c->scanned = b.scanned;
+	if (st == FRAME_MORE)
+		return;
+	conn_batch(c, &b, st);
+	evbuffer_drain(c->bufs->in, b.used);
+}
+
+/*
+ * Answer the messages in buf[0, len) (from the worker's read buffer or the
+ * input buffer), a batch at a time.  Returns how many bytes were answered
+ * or dropped; the rest is part of a line still arriving, or waits while
+ * the client does not take its replies (c->paused).
+ */
+static size_t
+conn_answer(struct conn *c, const char *buf, size_t len)
+{
+	const struct frame_policy	*p = &c->srv->policy;
+	struct iovec			 iov[CONN_IOVS];
+	struct frame_batch		 b;
+	enum frame_status		 st;
+	size_t				 used = 0;
+	int				 last = c->eof;
+
+	b.iov = iov;
+	b.maxiov = CONN_IOVS;
+	b.room = CONN_OUTPUT_HIGH;
+	b.scanned = c->scanned;
+	for (;;) {
+		st = frame_answer(p, buf + used, len - used, last, &b);
+		if (st == FRAME_MORE && !last && p->mode == FRAME_ONESHOT &&
+		    conn_ends(c, len)) {
+			last = 1;	/* the first data is the message */
+			continue;
+		}
+		used += b.used;
+		conn_batch(c, &b, st);
+		if (c->state != CONN_READING || conn_full(c) ||
+		    st != FRAME_FULL)
+			break;
+	}
+	c->scanned = b.scanned;
+	return (used);
+}
+
+/*
+ * Whether the message in the input (len bytes) will get no more bytes:
+ * at EOF; and in one-shot mode, when the first data is the message,
+ * newline or not (a textbook client sends no newline and waits) -- unless
+ * it filled a read or more of it is already waiting in the socket, when
+ * it is read on to its newline, EOF or --max-message, so that it is
+ * neither cut at a read's size nor let past the limit (tests/
+ * limits-max-message.sh).  Looked at only when there is no newline.
  */
 static int
-conn_writev(struct conn *c, const struct iovec *iov, int niov, int nreplies)
+conn_ends(struct conn *c, size_t len)
+{
+	char	peek;
+
+	if (c->eof)
+		return (1);
+	if (c->srv->policy.mode != FRAME_ONESHOT)
+		return (0);
+	return (c->srv->draining || (len < CONN_READ_ASK &&
+	    recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) != 1));
+}
+
+/* Count a batch, send it, and end the conversation if it says so. */
+static void
+conn_batch(struct conn *c, const struct frame_batch *b,
+    enum frame_status st)
+{
+	struct stats	*s = &c->srv->stats;
+
+	STATS_ADD(s->bytes_in, b->used);
+	if (b->nreplies > 0) {
+		STATS_ADD(s->messages_in, (uint64_t)b->nreplies);
+		STATS_ADD(s->replies_out, (uint64_t)b->nreplies);
+	}
+	STATS_ADD(s->bytes_out, b->reply_bytes);
+	conn_send(c, b->iov, b->niov, b->nreplies);
+	if (c->state != CONN_READING)
+		return;
+	if (st == FRAME_TOO_LONG) {
+		log_trace("connection %d: message too long", c->fd);
+		c->why = CONN_CLOSE_TOO_LONG;
+		c->state = CONN_CLOSING;
+	} else if (st == FRAME_DONE)
+		c->state = CONN_CLOSING;
+}
+
+/*
+ * After a batch: if the output has passed CONN_OUTPUT_HIGH and the socket
+ * does not take it, stop reading and answering until it drains
+ * (conn_drained), as libevent's le-proxy does.  Returns 1 to stop.
+ */
+static int
+conn_full(struct conn *c)
+{
+	struct evbuffer	*out;
+
+	if (c->bufs == NULL ||
+	    evbuffer_get_length(out = c->bufs->out) < CONN_OUTPUT_HIGH)
+		return (0);
+	if (!c->writing && connbuf_write(out, c->fd) == -1) {
+		conn_close(c, CONN_CLOSE_ERROR);
+		return (1);
+	}
+	if (evbuffer_get_length(out) == 0)
+		return (0);
+	c->paused = 1;
+	conn_pause(c, 1);
+	return (1);
+}
+
+/*
+ * Send reply pieces (nreplies replies among them): straight to the socket
+ * when nothing waits before them -- one write(2) or writev(2), no copy --
+ * else behind what waits.  What the socket does not take is queued.
+ * Replies written at once to lines of the current direct read took no
+ * time by msgd's clock, and cost no clock reading; lines that waited in
+ * the input are timed from their read (c->read_at).
+ */
+static void
+conn_send(struct conn *c, const struct iovec *iov, int niov, int nreplies)
 {
 	ssize_t	n;
 	size_t	done;
 	int	i;
 
 	if (niov == 0)
-		return (0);
+		return;
+	if (c->bufs != NULL && evbuffer_get_length(c->bufs->out) > 0) {
+		conn_queue(c, iov, niov, 0, nreplies);
+		return;
+	}
 	/* write(2) for one piece: the kernel need not copy in an iovec. */
 	n = niov == 1 ? write(c->fd, iov[0].iov_base, iov[0].iov_len) :
 	    writev(c->fd, iov, niov);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR) {
-			c->why = CONN_CLOSE_ERROR;
-			conn_free(c);
-			return (-1);
+			conn_close(c, CONN_CLOSE_ERROR);
+			return;
 		}
 		n = 0;
 	}
@@ -233,45 +456,126 @@ conn_writev(struct conn *c, const struct iovec *iov, int niov, int nreplies)
 		done -= iov[i].iov_len;
 	if (i == niov) {
 		if (nreplies > 0)
-			stats_replied(&c->srv->stats, 0, (uint64_t)nreplies);
-		return (0);
+			stats_replied(&c->srv->stats, c->read_at == 0 ? 0 :
+			    stats_now() - c->read_at, (uint64_t)nreplies);
+		return;
+	}
+	conn_queue(c, iov + i, niov - i, done, nreplies);
+}
+
+/*
+ * Queue reply pieces, less the first 'skip' bytes of the first; they hold
+ * (at least the end of) nreplies replies, to lines that arrived at the
+ * last read.  conn_drained() counts them once the output is empty.
+ */
+static void
+conn_queue(struct conn *c, const struct iovec *iov, int niov, size_t skip,
+    int nreplies)
+{
+	if (conn_bufs(c) == -1)
+		return;
+	if (connbuf_add(c->bufs->out, iov, niov, skip) == -1) {
+		conn_close(c, CONN_CLOSE_ERROR);
+		return;
+	}
+	if (nreplies > 0 && c->waiting == 0)
+		c->waiting_since = c->read_at != 0 ? c->read_at : stats_now();
+	c->waiting += (uint32_t)nreplies;
+}
+
+/* Keep the unanswered rest of a direct read, to answer from the buffers. */
+static void
+conn_keep(struct conn *c, const char *rest, size_t len)
+{
+	if (conn_bufs(c) == -1)
+		return;
+	if (evbuffer_add(c->bufs->in, rest, len) == -1) {
+		conn_close(c, CONN_CLOSE_ERROR);
+		return;
 	}
 	c->read_at = stats_now();
-	if (connbuf_queue(c, iov + i, niov - i, done, nreplies) == -1)
+}
+
+/*
+ * --proxy-protocol: the balancer's header comes first.  Returns 1 when it
+ * has been consumed, 0 if more input is needed, -1 if the connection was
+ * closed for a bad header.
+ */
+static int
+conn_proxy(struct conn *c)
+{
+	struct evbuffer		*in = c->bufs->in;
+	struct proxy_header	 h;
+	const char		*why = NULL;
+	char			 src[64];
+	size_t			 len = evbuffer_get_length(in);
+	ssize_t			 n;
+	int			 fd = c->fd;
+
+	n = proxy_parse((const char *)evbuffer_pullup(in, -1), len, &h, &why);
+	if (n == 0 && !c->eof)
+		return (0);
+	if (n <= 0) {
+		log_warnx("connection %d: closed: %s", fd, n == 0 ?
+		    "no complete PROXY header before EOF" : why);
+		conn_close(c, CONN_CLOSE_PROXY);
 		return (-1);
+	}
+	STATS_ADD(c->srv->stats.bytes_in, (size_t)n);
+	evbuffer_drain(in, (size_t)n);
+	c->proxied = 0;
+	if (proxy_source(&h, src, sizeof(src)) == 0)
+		log_debug("connection %d: client %s (PROXY v%d)", fd, src,
+		    h.version);
+	else
+		log_trace("connection %d: PROXY v%d without an address", fd,
+		    h.version);
 	return (1);
 }
 
 /*
- * Add the reply to one line to the n iovecs in iov (room for two more),
- * pointing into the line or the message, and count it.  Returns the new
- * number of iovecs.
+ * Done answering for now: wait for the socket if replies wait.  At the
+ * drain, a conversation ends here (a part line is dropped).
  */
-int
-conn_compose(struct conn *c, const char *line, size_t len, struct iovec *iov,
-    int n)
+static void
+conn_flush(struct conn *c)
 {
-	struct stats	*st = &c->srv->stats;
-
-	STATS_ADD(st->bytes_out, frame_reply_len(&c->srv->reply, len));
-	STATS_ADD(st->messages_in, 1);
-	STATS_ADD(st->replies_out, 1);
-	return (frame_append(&c->srv->reply, line, len, iov, n));
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->state == CONN_READING && c->srv->draining && !c->paused)
+		c->state = CONN_CLOSING;
+	if (c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0) {
+		conn_drained(c);
+		return;
+	}
+	/* The last write fell short: the socket is full. */
+	if (!c->writing) {
+		c->writing = 1;
+		event_add(&c->bufs->write_ev, c->srv->idle);
+	}
 }
 
-/* Stop or restart reading (backpressure, EOF, the linger). */
-void
-conn_pause(struct conn *c, int pause)
+/* The socket takes more, or the client took too long to read. */
+static void
+conn_writable(evutil_socket_t fd, short what, void *arg)
 {
-	if (pause)
-		event_del(&c->read_ev);
-	else
-		event_add(&c->read_ev, c->state == CONN_LINGERING ?
-		    c->srv->linger : c->srv->idle);
+	struct conn	*c = arg;
+
+	c->writing = 0;
+	if (what & EV_TIMEOUT) {
+		log_trace("connection %d: idle timeout while writing", (int)fd);
+		conn_close(c, CONN_CLOSE_IDLE);
+		return;
+	}
+	if (connbuf_write(c->bufs->out, c->fd) == -1) {
+		conn_close(c, CONN_CLOSE_ERROR);
+		return;
+	}
+	conn_flush(c);
 }
 
-/* Everything queued has been written, the replies waiting among it too. */
-void
+/* Nothing is queued: count the replies that waited, and carry on. */
+static void
 conn_drained(struct conn *c)
 {
 	if (c->waiting > 0) {
@@ -285,12 +589,12 @@ conn_drained(struct conn *c)
 			c->paused = 0;
 			if (!c->eof)
 				conn_pause(c, 0);
-			connbuf_process(c);
+			conn_process(c);
 		}
 		break;
 	case CONN_CLOSING:
 		if (c->eof) {
-			conn_free(c);
+			conn_close(c, c->why);
 			break;
 		}
 		/* Shut the write side and read until the client closes, so
@@ -300,16 +604,50 @@ conn_drained(struct conn *c)
 		conn_pause(c, 0);	/* re-armed with the linger time */
 		break;
 	case CONN_LINGERING:
+	case CONN_DEAD:
 		break;
 	}
 }
 
-/* After the last reply, input is read only to be thrown away. */
-void
-conn_discard(struct conn *c, size_t len)
+/* Give the connection its buffers; if that fails, it is closed. */
+static int
+conn_bufs(struct conn *c)
 {
-	STATS_ADD(c->srv->stats.bytes_in, len);
-	if (c->state == CONN_LINGERING &&
-	    (c->lingered += len) > CONN_LINGER_BYTES)
-		conn_free(c);
+	struct conn_bufs	*b;
+
+	if (c->bufs != NULL)
+		return (0);
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->in = evbuffer_new()) == NULL ||
+	    (b->out = evbuffer_new()) == NULL) {
+		log_warn("connection %d: cannot set up buffers", c->fd);
+		if (b != NULL && b->in != NULL)
+			evbuffer_free(b->in);
+		free(b);
+		conn_close(c, CONN_CLOSE_ERROR);
+		return (-1);
+	}
+	event_assign(&b->write_ev, c->srv->base, c->fd, EV_WRITE,
+	    conn_writable, c);
+	c->bufs = b;
+	return (0);
+}
+
+/* Whether anything waits in the buffers. */
+static int
+conn_pending(const struct conn *c)
+{
+	return (c->bufs != NULL && (evbuffer_get_length(c->bufs->in) > 0 ||
+	    evbuffer_get_length(c->bufs->out) > 0));
+}
+
+/* Stop or restart reading (backpressure, EOF, the linger). */
+static void
+conn_pause(struct conn *c, int pause)
+{
+	if (pause)
+		event_del(&c->read_ev);
+	else
+		event_add(&c->read_ev, c->state == CONN_LINGERING ?
+		    c->srv->linger : c->srv->idle);
 }

@@ -21,8 +21,8 @@
 
 struct event_base;
 struct event;
+struct evbuffer;
 struct evconnlistener;
-struct bufferevent;
 
 /* Listening sockets one worker may have: addresses x (IPv4, IPv6). */
 #define MSGD_MAX_LISTENERS	(OPTIONS_MAX_LISTEN * 2)
@@ -126,26 +126,30 @@ struct listener {
 enum conn_state {
 	CONN_READING,		/* answering what the client sends */
 	CONN_CLOSING,		/* last reply queued: flush, then linger */
-	CONN_LINGERING		/* write side shut: discard input, then close */
+	CONN_LINGERING,		/* write side shut: discard input, then close */
+	CONN_DEAD		/* closed; freed at the end of the loop turn */
 };
 
+struct conn_bufs;
+
 struct conn {
-	TAILQ_ENTRY(conn)	 entry;
+	TAILQ_ENTRY(conn)	 entry;		/* srv->conns, then srv->dead */
 	struct server		*srv;
-	struct bufferevent	*bev;		/* NULL until something waits */
+	struct conn_bufs	*bufs;		/* NULL until something waits */
 	struct event		 read_ev;
-	int			 fd;
+	int			 fd;		/* -1 once closed */
 	size_t			 scanned;	/* input bytes known LF-free */
 	size_t			 lingered;	/* bytes discarded in linger */
 	enum conn_state		 state;
 	unsigned		 eof:1;		/* client shut its write side */
 	unsigned		 paused:1;	/* reading off: output is full */
-	unsigned		 writing:1;	/* EV_WRITE is enabled */
+	unsigned		 writing:1;	/* the write event is armed */
 	unsigned		 proxied:1;	/* PROXY header still due */
 	enum conn_close		 why;		/* counted when it closes */
 	uint32_t		 waiting;	/* replies queued, unwritten */
 	uint64_t		 waiting_since;	/* line of the oldest (ns) */
-	uint64_t		 read_at;	/* last buffered read (ns) */
+	uint64_t		 read_at;	/* last buffered read (ns);
+						   0: the current direct one */
 	uint64_t		 opened;	/* ns, CLOCK_MONOTONIC */
 };
 TAILQ_HEAD(conn_list, conn);
@@ -153,26 +157,27 @@ TAILQ_HEAD(conn_list, conn);
 struct server {
 	struct event_base	*base;
 	const struct options	*opts;
-	struct frame_reply	 reply;
+	struct frame_policy	 policy;	/* how to answer: read this,
+						   not opts */
 	char			*message;	/* reply text with its LF */
 	struct listener		 listeners[MSGD_MAX_LISTENERS];
 	int			 nlisteners;
 	long			 max_conns;
 	long			 nconns;
 	struct conn_list	 conns;
+	struct conn_list	 dead;		/* closed, to be freed */
+	struct event		*reap_ev;	/* frees them: conn_reap */
 	struct timeval		 idle_tv;
 	const struct timeval	*idle;		/* NULL: no idle timeout */
 	struct timeval		 linger_tv;
 	const struct timeval	*linger;
 	struct event		*pause_ev;	/* accept back-off timer */
 	int			 pause_ms;	/* 0: accepting */
-	int			 draining;
-	struct event		*drain_ev;
+	int			 draining;	/* worker.c: stopping */
 	struct event		*signal_ev[6];
 	struct stats		 stats;
 	char			 readbuf[CONN_READ_SIZE]; /* conn.c reads here */
 	int			 worker;	/* 0: the main thread */
-	struct event		*stop_ev;	/* drain; in 0: a worker ended */
 };
 
 /* listen.c */
@@ -192,22 +197,16 @@ void	 server_drain(struct server *);
 
 /* conn.c */
 struct conn *conn_new(struct server *, int);
-void	 conn_free(struct conn *);
+void	 conn_close(struct conn *, enum conn_close);
+void	 conn_reap(evutil_socket_t, short, void *);
 void	 conn_shutdown(struct conn *);
-int	 conn_compose(struct conn *, const char *, size_t, struct iovec *,
-	    int);
-void	 conn_pause(struct conn *, int);
-void	 conn_drained(struct conn *);
-void	 conn_discard(struct conn *, size_t);
 
 /* connbuf.c */
-int	 connbuf_new(struct conn *);
-int	 connbuf_pending(const struct conn *);
-int	 connbuf_queue(struct conn *, const struct iovec *, int, size_t,
-	    int);
-void	 connbuf_spill(struct conn *, const char *, size_t);
-void	 connbuf_read(struct conn *);
-void	 connbuf_process(struct conn *);
+ssize_t	 connbuf_fill(struct evbuffer *, int);
+int	 connbuf_write(struct evbuffer *, int);
+int	 connbuf_add(struct evbuffer *, const struct iovec *, int, size_t);
+int	 connbuf_has_lf(struct evbuffer *, size_t);
+int	 connbuf_ends_cr(struct evbuffer *);
 
 /* daemon.c */
 void	 daemon_start(int);
@@ -256,8 +255,8 @@ void	 worker_add(struct server *);
 int	 worker_count(void);
 struct server *worker_get(int);
 void	 worker_spawn(void);
-void	 worker_drain_others(void);
-int	 worker_others_running(void);
+void	 worker_stop(void);
+void	 worker_conn_closed(struct server *);
 void	 worker_join(void);
 void	 worker_free(void);
 

@@ -1,8 +1,11 @@
 /*
- * server.c - accepting connections, and the limits on them.
+ * server.c - one worker's listeners and connections, and the limits on
+ * them.
  *
- * Owns the listeners, the connection count against --max-conns, the pause
- * when the process runs out of descriptors, and the drain on shutdown.
+ * Owns the listeners, the reply policy built from the options, the
+ * connection count against --max-conns, and the pause when the process
+ * runs out of descriptors.  When to stop, and the drain across workers,
+ * is worker.c's.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -59,9 +62,7 @@ static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	server_accept_error(struct evconnlistener *, void *);
 static void	server_pause_done(evutil_socket_t, short, void *);
-static void	server_drain_done(evutil_socket_t, short, void *);
-static void	server_stop(evutil_socket_t, short, void *);
-static void	server_drain_check(struct server *);
+static void	server_policy(struct server *, const struct options *);
 static void	server_refuse(struct server *, int);
 static void	server_refuse_linger(evutil_socket_t, short, void *);
 static void	server_listen(struct server *, int);
@@ -96,35 +97,50 @@ server_limit_fds(long max_conns)
 	return ((long)rl.rlim_cur - MSGD_FD_RESERVE);
 }
 
-struct server *
-server_new(struct event_base *base, const struct options *o,
-    struct listener *l, int nl)
+/*
+ * How this server answers, from the options, once: the connection path
+ * reads srv->policy, never the options.  The reply is repeated to fill
+ * FRAME_RUN_BYTES (frame_append).
+ */
+static void
+server_policy(struct server *srv, const struct options *o)
 {
-	struct server	*srv;
-	size_t		 len = strlen(o->message), reps, r;
-	int		 i;
+	struct frame_policy	*p = &srv->policy;
+	size_t			 len = strlen(o->message), reps, r;
 
-	/* The reply, repeated to fill FRAME_RUN_BYTES (frame_append). */
 	reps = FRAME_RUN_BYTES / (len + 1);
 	if (reps == 0)
 		reps = 1;
-	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
-	    (srv->message = malloc(reps * (len + 1) + 1)) == NULL)
+	if ((srv->message = malloc(reps * (len + 1) + 1)) == NULL)
 		fatal(EX_OSERR, "server_new");
-	srv->base = base;
-	srv->opts = o;
-	srv->max_conns = o->max_conns;
-	TAILQ_INIT(&srv->conns);
-
 	for (r = 0; r < reps; r++) {
 		memcpy(srv->message + r * (len + 1), o->message, len);
 		srv->message[r * (len + 1) + len] = '\n';
 	}
 	srv->message[reps * (len + 1)] = '\0';
-	srv->reply.message = srv->message;
-	srv->reply.message_len = len;
-	srv->reply.echo = o->echo;
-	srv->reply.run_len = reps * (len + 1);
+	p->message = srv->message;
+	p->message_len = len;
+	p->run_len = reps * (len + 1);
+	p->max_message = (size_t)o->max_message;
+	p->echo = o->echo;
+	p->mode = o->keep_open ? FRAME_KEEP_OPEN : FRAME_ONESHOT;
+}
+
+struct server *
+server_new(struct event_base *base, const struct options *o,
+    struct listener *l, int nl)
+{
+	struct server	*srv;
+	int		 i;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		fatal(EX_OSERR, "server_new");
+	srv->base = base;
+	srv->opts = o;
+	srv->max_conns = o->max_conns;
+	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->dead);
+	server_policy(srv, o);
 
 	/* Shared timeouts keep per-connection timer updates O(1). */
 	if (o->idle_timeout > 0) {
@@ -139,7 +155,7 @@ server_new(struct event_base *base, const struct options *o,
 
 	if ((srv->pause_ev = evtimer_new(base, server_pause_done, srv)) ==
 	    NULL ||
-	    (srv->stop_ev = event_new(base, -1, 0, server_stop, srv)) == NULL)
+	    (srv->reap_ev = event_new(base, -1, 0, conn_reap, srv)) == NULL)
 		fatalx(EX_SOFTWARE, "evtimer_new");
 
 	memcpy(srv->listeners, l, nl * sizeof(*l));
@@ -164,15 +180,14 @@ server_free(struct server *srv)
 	int		 i;
 
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
-		conn_free(c);
+		conn_close(c, c->why);
+	conn_reap(-1, 0, srv);
 	for (i = 0; i < srv->nlisteners; i++) {
 		if (srv->listeners[i].lev != NULL)
 			evconnlistener_free(srv->listeners[i].lev);
 	}
-	if (srv->drain_ev != NULL)
-		event_free(srv->drain_ev);
 	event_free(srv->pause_ev);
-	event_free(srv->stop_ev);
+	event_free(srv->reap_ev);
 	free(srv->message);
 	free(srv);
 }
@@ -344,55 +359,20 @@ server_conn_closed(struct server *srv)
 		evtimer_del(srv->pause_ev);
 		server_listen(srv, 1);
 	}
-	server_drain_check(srv);
-}
-
-static void
-server_drain_done(evutil_socket_t fd, short events, void *arg)
-{
-	struct server	*srv = arg;
-
-	(void)fd;
-	(void)events;
-	log_warnx("drain time is up: closing %ld connection%s", srv->nconns,
-	    srv->nconns == 1 ? "" : "s");
-	event_base_loopexit(srv->base, NULL);
+	worker_conn_closed(srv);
 }
 
 /*
- * In a worker thread: worker 0 got SIGTERM, drain.  In worker 0: another
- * worker's loop has ended; stop if that was the last one.
- */
-static void
-server_stop(evutil_socket_t fd, short events, void *arg)
-{
-	struct server	*srv = arg;
-
-	(void)fd;
-	(void)events;
-	if (srv->worker == 0)
-		server_drain_check(srv);
-	else
-		server_drain(srv);
-}
-
-/*
- * Stop: close the listeners so new clients are refused, let every
- * connection deliver what it owes, and exit when all are gone or the drain
- * time is up.  A second call stops at once.
+ * Stop accepting -- close the listeners, so that new clients are refused
+ * -- and ask every connection to deliver what it owes and close
+ * (worker.c decides when, and how long to wait).
  */
 void
 server_drain(struct server *srv)
 {
-	struct timeval	 tv = { srv->opts->drain_timeout, 0 };
 	struct conn	*c, *next;
 	int		 i;
 
-	if (srv->draining) {
-		log_info("stopping now");
-		event_base_loopexit(srv->base, NULL);
-		return;
-	}
 	srv->draining = 1;
 	log_info("stopping: draining %ld connection%s", srv->nconns,
 	    srv->nconns == 1 ? "" : "s");
@@ -402,25 +382,8 @@ server_drain(struct server *srv)
 		srv->listeners[i].lev = NULL;
 	}
 	evtimer_del(srv->pause_ev);
-	if ((srv->drain_ev = evtimer_new(srv->base, server_drain_done, srv)) ==
-	    NULL || evtimer_add(srv->drain_ev, &tv) == -1)
-		fatalx(EX_SOFTWARE, "cannot set the drain timer");
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		conn_shutdown(c);	/* may free c */
+		conn_shutdown(c);	/* may close c: it moves to srv->dead */
 	}
-	server_drain_check(srv);
-}
-
-/*
- * Draining is over when this worker's connections are gone.  Worker 0
- * serves /healthz (503 while draining), so it also waits for the other
- * workers: each wakes it through its stop_ev when its loop ends.
- */
-static void
-server_drain_check(struct server *srv)
-{
-	if (srv->draining && srv->nconns == 0 &&
-	    (srv->worker != 0 || worker_others_running() == 0))
-		event_base_loopexit(srv->base, NULL);
 }

@@ -34,8 +34,7 @@ signal_handle(evutil_socket_t sig, short events, void *arg)
 	case SIGINT:
 		log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		systemd_stopping();
-		server_drain(srv);
-		worker_drain_others();
+		worker_stop();
 		break;
 	case SIGHUP:
 		systemd_reloading(0);

@@ -42,6 +42,7 @@ struct udp_bucket {
 
 struct udp {
 	struct server		*srv;
+	struct frame_policy	 policy;	/* the server's, per datagram */
 	int			 fd[OPTIONS_MAX_LISTEN * 2];
 	struct event		*ev[OPTIONS_MAX_LISTEN * 2];
 	int			 n;
@@ -131,11 +132,11 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 	struct stats		*st = &srv->stats;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	struct iovec		 iov[2];
+	struct iovec		 iov[FRAME_MIN_IOVS];
+	struct frame_batch	 b;
 	struct msghdr		 msg;
 	ssize_t			 n;
-	size_t			 len;
-	int			 i, niov;
+	int			 i;
 
 	(void)events;
 	for (i = 0; i < UDP_BATCH; i++) {
@@ -153,24 +154,21 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 			STATS_ADD(st->udp_rate_limited, 1);
 			continue;
 		}
-		if ((size_t)n > (size_t)srv->opts->max_message ||
-		    (size_t)n > sizeof(udp->buf)) {
-			iov[0].iov_base = (void *)"error: message too long\n";
-			iov[0].iov_len = 24;
-			niov = 1;
-		} else {
-			/* A datagram is one message; a line end is dropped. */
-			len = (size_t)n;
-			if (len > 0 && udp->buf[len - 1] == '\n')
-				len = frame_strip(udp->buf, len - 1);
-			niov = frame_compose(&srv->reply, udp->buf, len, iov);
-			STATS_ADD(st->messages_in, 1);
-		}
+		/* A truncated datagram (MSG_TRUNC: n is its real length)
+		 * is over the limit, which udp_start keeps below the buffer. */
+		b.iov = iov;
+		b.maxiov = FRAME_MIN_IOVS;
+		b.room = sizeof(udp->buf);
+		b.scanned = 0;
+		if ((size_t)n > sizeof(udp->buf))
+			n = (ssize_t)sizeof(udp->buf);
+		frame_answer(&udp->policy, udp->buf, (size_t)n, 1, &b);
+		STATS_ADD(st->messages_in, (uint64_t)b.nreplies);
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_name = &ss;
 		msg.msg_namelen = sslen;
 		msg.msg_iov = iov;
-		msg.msg_iovlen = niov;
+		msg.msg_iovlen = b.niov;
 		if ((n = sendmsg(fd, &msg, MSG_DONTWAIT)) == -1)
 			continue;	/* UDP: a lost reply is a lost reply */
 		STATS_ADD(st->udp_replies, 1);
@@ -219,6 +217,10 @@ udp_start(struct server *srv, const int *fds, int n)
 	    NULL)
 		fatal(EX_OSERR, "udp_start");
 	udp->srv = srv;
+	udp->policy = srv->policy;
+	udp->policy.mode = FRAME_DATAGRAM;
+	if (udp->policy.max_message > sizeof(udp->buf) - 1)
+		udp->policy.max_message = sizeof(udp->buf) - 1;
 	evutil_secure_rng_get_bytes(&udp->seed, sizeof(udp->seed));
 	for (i = 0; i < n; i++) {
 		udp->fd[i] = fds[i];

@@ -1,13 +1,16 @@
 /*
  * worker.c - --threads: N servers, each with its own event_base, its own
  * listening sockets on the shared port (SO_REUSEPORT) and its own
- * connections and counters, so the message path shares nothing.
+ * connections and counters, so the message path shares nothing; and how
+ * they stop together.
  *
  * Worker 0 is the main thread: it also handles signals, the metrics
- * endpoint and UDP.  On SIGTERM it asks the others to drain through an
- * event it activates in their bases (libevent's threading support makes
- * that safe); each wakes worker 0 the same way when its loop ends, so that
- * worker 0 -- and /healthz with it -- runs until every worker has drained.
+ * endpoint and UDP.  On SIGTERM (worker_stop) every worker drains: worker
+ * 0 at once, the others through their stop_ev, which worker 0 activates
+ * in their bases (libevent's threading support makes that safe).  A
+ * worker's loop ends when its connections are gone or its drain time is
+ * up; each other worker then wakes worker 0 through done_ev, so that
+ * worker 0 -- and /healthz with it -- stops last.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -24,22 +27,44 @@
 #include "log.h"
 #include "msgd.h"
 
-static struct server	**worker_list;
-static pthread_t	 *worker_threads;
-static int		  worker_n;
-static int		  worker_running;	/* loops of workers 1.. not ended */
+struct worker {
+	struct server	*srv;
+	pthread_t	 thread;
+	struct event	*stop_ev;	/* worker_stop asks it to drain */
+	struct event	*drain_ev;	/* --drain-timeout */
+};
+
+static struct worker	 worker_list[MAX_THREADS];
+static int		 worker_n;
+static int		 worker_running;	/* loops of 1.. not ended */
+static struct event	*worker_done_ev;	/* in 0: another worker ended */
+
+static void	*worker_main(void *);
+static void	 worker_drain(struct worker *);
+static void	 worker_stop_ev(evutil_socket_t, short, void *);
+static void	 worker_drain_done(evutil_socket_t, short, void *);
+static void	 worker_done(evutil_socket_t, short, void *);
+static void	 worker_check(struct worker *);
 
 void
 worker_add(struct server *srv)
 {
-	struct server	**list;
+	struct worker	*w;
 
-	if ((list = reallocarray(worker_list, worker_n + 1,
-	    sizeof(*list))) == NULL)
-		fatal(EX_OSERR, "worker_add");
-	worker_list = list;
+	if (worker_n == MAX_THREADS)
+		fatalx(EX_SOFTWARE, "worker_add: more than %d", MAX_THREADS);
+	w = &worker_list[worker_n];
+	w->srv = srv;
 	srv->worker = worker_n;
-	worker_list[worker_n++] = srv;
+	if ((w->stop_ev = event_new(srv->base, -1, 0, worker_stop_ev, w)) ==
+	    NULL ||
+	    (w->drain_ev = evtimer_new(srv->base, worker_drain_done, w)) ==
+	    NULL)
+		fatalx(EX_SOFTWARE, "worker_add: event_new");
+	if (worker_n == 0 && (worker_done_ev = event_new(srv->base, -1, 0,
+	    worker_done, w)) == NULL)
+		fatalx(EX_SOFTWARE, "worker_add: event_new");
+	worker_n++;
 }
 
 int
@@ -51,18 +76,18 @@ worker_count(void)
 struct server *
 worker_get(int i)
 {
-	return (worker_list[i]);
+	return (worker_list[i].srv);
 }
 
 static void *
 worker_main(void *arg)
 {
-	struct server	*srv = arg;
+	struct worker	*w = arg;
 
-	if (event_base_dispatch(srv->base) == -1)
-		log_warnx("worker %d: event loop failed", srv->worker);
+	if (event_base_dispatch(w->srv->base) == -1)
+		log_warnx("worker %d: event loop failed", w->srv->worker);
 	__atomic_sub_fetch(&worker_running, 1, __ATOMIC_RELAXED);
-	event_active(worker_list[0]->stop_ev, EV_READ, 0);
+	event_active(worker_done_ev, EV_READ, 0);
 	return (NULL);
 }
 
@@ -74,32 +99,103 @@ worker_spawn(void)
 
 	if (worker_n < 2)
 		return;
-	if ((worker_threads = calloc(worker_n, sizeof(*worker_threads))) ==
-	    NULL)
-		fatal(EX_OSERR, "worker_spawn");
 	worker_running = worker_n - 1;
 	for (i = 1; i < worker_n; i++) {
-		if ((error = pthread_create(&worker_threads[i], NULL,
-		    worker_main, worker_list[i])) != 0)
+		if ((error = pthread_create(&worker_list[i].thread, NULL,
+		    worker_main, &worker_list[i])) != 0)
 			fatalx(EX_OSERR, "pthread_create: %s", strerror(error));
 	}
 	log_debug("%d worker%s running", worker_n, worker_n == 1 ? "" : "s");
 }
 
+/*
+ * SIGTERM, in worker 0: every worker drains.  A second one stops them at
+ * once.
+ */
 void
-worker_drain_others(void)
+worker_stop(void)
 {
 	int	i;
 
+	worker_drain(&worker_list[0]);
 	for (i = 1; i < worker_n; i++)
-		event_active(worker_list[i]->stop_ev, EV_READ, 0);
+		event_active(worker_list[i].stop_ev, EV_READ, 0);
 }
 
-/* How many workers other than 0 are still running their loop. */
-int
-worker_others_running(void)
+/* In worker 1..: worker 0 asks us to stop. */
+static void
+worker_stop_ev(evutil_socket_t fd, short events, void *arg)
 {
-	return (__atomic_load_n(&worker_running, __ATOMIC_RELAXED));
+	(void)fd;
+	(void)events;
+	worker_drain(arg);
+}
+
+/*
+ * Stop accepting, let every connection deliver what it owes, and end the
+ * loop when all are gone or the drain time is up.  A second call ends it
+ * at once.
+ */
+static void
+worker_drain(struct worker *w)
+{
+	struct server	*srv = w->srv;
+	struct timeval	 tv = { srv->opts->drain_timeout, 0 };
+
+	if (srv->draining) {
+		log_info("stopping now");
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	server_drain(srv);
+	if (evtimer_add(w->drain_ev, &tv) == -1)
+		fatalx(EX_SOFTWARE, "cannot set the drain timer");
+	worker_check(w);
+}
+
+static void
+worker_drain_done(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*srv = ((struct worker *)arg)->srv;
+
+	(void)fd;
+	(void)events;
+	log_warnx("drain time is up: closing %ld connection%s", srv->nconns,
+	    srv->nconns == 1 ? "" : "s");
+	event_base_loopexit(srv->base, NULL);
+}
+
+/* A connection of srv's closed: was it the last one of a drain? */
+void
+worker_conn_closed(struct server *srv)
+{
+	if (srv->draining && srv->nconns == 0 && srv->worker < worker_n &&
+	    worker_list[srv->worker].srv == srv)
+		worker_check(&worker_list[srv->worker]);
+}
+
+/* In worker 0: another worker's loop has ended. */
+static void
+worker_done(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	worker_check(arg);
+}
+
+/*
+ * Draining is over when this worker's connections are gone.  Worker 0
+ * serves /healthz (503 while draining), so it also waits for the other
+ * workers' loops to end.
+ */
+static void
+worker_check(struct worker *w)
+{
+	struct server	*srv = w->srv;
+
+	if (srv->draining && srv->nconns == 0 && (srv->worker != 0 ||
+	    __atomic_load_n(&worker_running, __ATOMIC_RELAXED) == 0))
+		event_base_loopexit(srv->base, NULL);
 }
 
 /* After worker 0's loop: wait for the others to finish draining. */
@@ -108,25 +204,32 @@ worker_join(void)
 {
 	int	i;
 
-	for (i = 1; i < worker_n && worker_threads != NULL; i++)
-		pthread_join(worker_threads[i], NULL);
+	if (worker_n < 2)
+		return;
+	for (i = 1; i < worker_n; i++)
+		pthread_join(worker_list[i].thread, NULL);
 }
 
-/* Free every worker but 0, which belongs to main(). */
+/* Free every worker's events, and every server but 0's (main()'s). */
 void
 worker_free(void)
 {
 	struct event_base	*base;
 	int			 i;
 
-	for (i = 1; i < worker_n; i++) {
-		base = worker_list[i]->base;
-		server_free(worker_list[i]);
+	for (i = worker_n - 1; i >= 0; i--) {
+		event_free(worker_list[i].drain_ev);
+		event_free(worker_list[i].stop_ev);
+	}
+	if (worker_done_ev != NULL)
+		event_free(worker_done_ev);
+	worker_done_ev = NULL;
+	i = worker_n;
+	worker_n = 0;		/* worker_conn_closed: nothing to do now */
+	while (--i >= 1) {
+		base = worker_list[i].srv->base;
+		server_free(worker_list[i].srv);
 		event_base_free(base);
 	}
-	free(worker_threads);
-	free(worker_list);
-	worker_threads = NULL;
-	worker_list = NULL;
-	worker_n = 0;
+	memset(worker_list, 0, sizeof(worker_list));
 }

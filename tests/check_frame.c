@@ -1,5 +1,6 @@
 /*
- * check_frame.c - unit tests for frame.c: lines and replies.
+ * check_frame.c - unit tests for frame.c: lines, replies, and
+ * frame_answer in each mode (one-shot, keep-open, datagram) at its edges.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -12,11 +13,21 @@
 
 #include "frame.h"
 
-static const struct frame_reply fixed = { "Hello, client!\n", 14, 0, 0 };
-static const struct frame_reply echo = { "Hello, client!\n", 14, 1, 0 };
+#define HELLO		"Hello, client!\n"
+#define TOO_LONG	FRAME_TOO_LONG_TEXT
+
+static const struct frame_policy fixed = {
+	.message = HELLO, .message_len = 14, .max_message = 4,
+	.mode = FRAME_KEEP_OPEN
+};
+static const struct frame_policy echo = {
+	.message = HELLO, .message_len = 14, .max_message = 4, .echo = 1,
+	.mode = FRAME_KEEP_OPEN
+};
 /* Three replies back to back, as server_new() lays out its message. */
-static const struct frame_reply run3 = {
-	"Hello, client!\nHello, client!\nHello, client!\n", 14, 0, 45
+static const struct frame_policy run3 = {
+	.message = HELLO HELLO HELLO, .message_len = 14, .run_len = 45,
+	.max_message = 4, .mode = FRAME_KEEP_OPEN
 };
 
 START_TEST(test_lf)
@@ -127,7 +138,7 @@ END_TEST
 static char *
 join(const struct iovec *iov, int n)
 {
-	static char	buf[256];
+	static char	buf[1024];
 	size_t		off = 0;
 	int		i;
 
@@ -222,12 +233,194 @@ START_TEST(test_append_echo)
 }
 END_TEST
 
+
+/* frame_answer: the policy under test, with a mode and --max-message 4. */
+static struct frame_policy	p;
+static struct iovec		biov[64];
+static struct frame_batch	b;
+
+static void
+setup(enum frame_mode mode, int is_echo)
+{
+	p = is_echo ? echo : fixed;
+	p.mode = mode;
+	memset(&b, 0, sizeof(b));
+	b.iov = biov;
+	b.maxiov = 64;
+	b.room = 65536;
+}
+
+/* Answer s (whole), expecting status st, replies out, used bytes used. */
+static void
+answer(const char *s, int last, enum frame_status st, const char *out,
+    size_t used)
+{
+	ck_assert_int_eq(frame_answer(&p, s, strlen(s), last, &b), st);
+	ck_assert_str_eq(join(b.iov, b.niov), out);
+	ck_assert_uint_eq(b.reply_bytes, strlen(out));
+	ck_assert_uint_eq(b.used, used);
+}
+
+START_TEST(test_keep_lines)
+{
+	setup(FRAME_KEEP_OPEN, 1);
+	answer("ab\ncd\r\n\n", 0, FRAME_MORE, "ab\ncd\n\n", 8);
+	ck_assert_int_eq(b.nreplies, 3);
+	ck_assert_uint_eq(b.scanned, 0);
+	setup(FRAME_KEEP_OPEN, 0);
+	answer("ab\ncd\n", 0, FRAME_MORE, HELLO HELLO, 6);
+	ck_assert_int_eq(b.nreplies, 2);
+}
+END_TEST
+
+/* A part line waits, and the scan resumes where it stopped. */
+START_TEST(test_keep_partial)
+{
+	setup(FRAME_KEEP_OPEN, 1);
+	answer("ab\ncd", 0, FRAME_MORE, "ab\n", 3);
+	ck_assert_uint_eq(b.scanned, 2);
+	/* the rest arrives: the caller keeps "cd" and passes scanned on */
+	answer("cd\r\n", 0, FRAME_MORE, "cd\n", 4);
+	ck_assert_uint_eq(b.scanned, 0);
+	/* a CR alone is not yet a line end */
+	answer("cd\r", 0, FRAME_MORE, "", 0);
+	ck_assert_uint_eq(b.scanned, 3);
+	ck_assert_int_eq(b.nreplies, 0);
+}
+END_TEST
+
+/* Exactly --max-message bytes is answered, one more is refused. */
+START_TEST(test_keep_max)
+{
+	setup(FRAME_KEEP_OPEN, 1);
+	answer("abcd\n", 0, FRAME_MORE, "abcd\n", 5);
+	answer("abcd\r\n", 0, FRAME_MORE, "abcd\n", 6);
+	/* lines before the long one are answered, the rest dropped */
+	answer("a\nabcde\nb\n", 0, FRAME_TOO_LONG, "a\n" TOO_LONG, 10);
+	ck_assert_int_eq(b.nreplies, 1);
+	answer("abcde\r\n", 0, FRAME_TOO_LONG, TOO_LONG, 7);
+	ck_assert_int_eq(b.nreplies, 0);
+}
+END_TEST
+
+/* A line without its LF is refused as soon as it is over the limit. */
+START_TEST(test_keep_partial_over)
+{
+	setup(FRAME_KEEP_OPEN, 0);
+	answer("abcd", 0, FRAME_MORE, "", 0);
+	b.scanned = 0;
+	answer("abcd\r", 0, FRAME_MORE, "", 0);	/* may be a CRLF */
+	b.scanned = 0;
+	answer("a\nabcde", 0, FRAME_TOO_LONG, HELLO TOO_LONG, 7);
+	answer("abcd\rx", 0, FRAME_TOO_LONG, TOO_LONG, 6);
+	/* the same rule, for a caller that did not look at the bytes */
+	ck_assert_int_eq(frame_waiting(&p, 4, 0, &b), FRAME_MORE);
+	ck_assert_uint_eq(b.scanned, 4);
+	ck_assert_int_eq(frame_waiting(&p, 5, 1, &b), FRAME_MORE);
+	ck_assert_int_eq(frame_waiting(&p, 5, 0, &b), FRAME_TOO_LONG);
+	ck_assert_str_eq(join(b.iov, b.niov), TOO_LONG);
+	ck_assert_uint_eq(b.used, 5);
+}
+END_TEST
+
+/* At EOF an unterminated last line is a line too; then it is over. */
+START_TEST(test_keep_eof)
+{
+	setup(FRAME_KEEP_OPEN, 1);
+	answer("a\nlast", 1, FRAME_DONE, "a\nlast\n", 6);
+	answer("a\nlast\r", 1, FRAME_DONE, "a\nlast\n", 7);
+	answer("a\n", 1, FRAME_DONE, "a\n", 2);
+	answer("", 1, FRAME_DONE, "", 0);
+	answer("abcde", 1, FRAME_TOO_LONG, TOO_LONG, 5);
+}
+END_TEST
+
+/* The batch fills by pieces and by bytes; the next call carries on. */
+START_TEST(test_keep_full)
+{
+	const char	*in = "a\nb\nc\n";
+
+	setup(FRAME_KEEP_OPEN, 1);
+	b.maxiov = FRAME_MIN_IOVS;
+	answer(in, 0, FRAME_FULL, "a\n", 2);
+	answer(in + 2, 0, FRAME_FULL, "b\n", 2);
+	answer(in + 4, 0, FRAME_MORE, "c\n", 2);
+	/* no room for the last line's reply at EOF: that is next time */
+	answer("a\nlast", 1, FRAME_FULL, "a\n", 2);
+	answer("last", 1, FRAME_DONE, "last\n", 4);
+	setup(FRAME_KEEP_OPEN, 0);
+	b.room = 30;
+	answer(in, 0, FRAME_FULL, HELLO HELLO, 4);
+	answer(in + 4, 0, FRAME_MORE, HELLO, 2);
+}
+END_TEST
+
+START_TEST(test_keep_empty_line)
+{
+	setup(FRAME_KEEP_OPEN, 1);
+	answer("\n\r\n", 0, FRAME_MORE, "\n\n", 3);
+	setup(FRAME_KEEP_OPEN, 0);
+	answer("\n", 0, FRAME_MORE, HELLO, 1);
+}
+END_TEST
+
+/* One-shot: the first line is the message, and what follows is dropped. */
+START_TEST(test_oneshot_line)
+{
+	setup(FRAME_ONESHOT, 1);
+	answer("ab\r\nmore\n", 0, FRAME_DONE, "ab\n", 9);
+	ck_assert_int_eq(b.nreplies, 1);
+	setup(FRAME_ONESHOT, 0);
+	answer("\n", 0, FRAME_DONE, HELLO, 1);
+	answer("abcd\n", 0, FRAME_DONE, HELLO, 5);
+	answer("abcde\n", 0, FRAME_TOO_LONG, TOO_LONG, 6);
+	ck_assert_int_eq(b.nreplies, 0);
+}
+END_TEST
+
+/* One-shot without a newline: more may come, or (last) that was it. */
+START_TEST(test_oneshot_no_newline)
+{
+	setup(FRAME_ONESHOT, 1);
+	answer("abc", 0, FRAME_MORE, "", 0);
+	ck_assert_uint_eq(b.scanned, 3);
+	answer("abc", 1, FRAME_DONE, "abc\n", 3);
+	answer("abcd\r", 1, FRAME_DONE, "abcd\n", 5);
+	answer("abcde", 0, FRAME_TOO_LONG, TOO_LONG, 5);
+	answer("abcde", 1, FRAME_TOO_LONG, TOO_LONG, 5);
+	/* nothing at all before EOF: no message, no reply */
+	answer("", 1, FRAME_DONE, "", 0);
+	ck_assert_int_eq(b.nreplies, 0);
+}
+END_TEST
+
+/* UDP: the whole datagram is the message, less one line end. */
+START_TEST(test_datagram)
+{
+	setup(FRAME_DATAGRAM, 1);
+	answer("ab\n", 1, FRAME_DONE, "ab\n", 3);
+	answer("ab\r\n", 1, FRAME_DONE, "ab\n", 4);
+	answer("a\nb", 1, FRAME_DONE, "a\nb\n", 3);
+	answer("", 1, FRAME_DONE, "\n", 0);
+	answer("abcd\n", 1, FRAME_DONE, "abcd\n", 5);
+	answer("abcde", 1, FRAME_TOO_LONG, TOO_LONG, 5);
+	/* 'last' does not matter: a datagram is always whole */
+	answer("ab", 0, FRAME_DONE, "ab\n", 2);
+	setup(FRAME_DATAGRAM, 0);
+	answer("x", 1, FRAME_DONE, HELLO, 1);
+	ck_assert_int_eq(b.nreplies, 1);
+}
+END_TEST
+
 static Suite *
 frame_suite(void)
 {
 	Suite	*s = suite_create("frame");
 	TCase	*lines = tcase_create("lines");
 	TCase	*replies = tcase_create("replies");
+	TCase	*keep = tcase_create("keep-open");
+	TCase	*oneshot = tcase_create("one-shot");
+	TCase	*datagram = tcase_create("datagram");
 
 	tcase_add_test(lines, test_lf);
 	tcase_add_test(lines, test_crlf);
@@ -246,6 +439,19 @@ frame_suite(void)
 	tcase_add_test(replies, test_append_no_run);
 	tcase_add_test(replies, test_append_echo);
 	suite_add_tcase(s, replies);
+	tcase_add_test(keep, test_keep_lines);
+	tcase_add_test(keep, test_keep_partial);
+	tcase_add_test(keep, test_keep_max);
+	tcase_add_test(keep, test_keep_partial_over);
+	tcase_add_test(keep, test_keep_eof);
+	tcase_add_test(keep, test_keep_full);
+	tcase_add_test(keep, test_keep_empty_line);
+	suite_add_tcase(s, keep);
+	tcase_add_test(oneshot, test_oneshot_line);
+	tcase_add_test(oneshot, test_oneshot_no_newline);
+	suite_add_tcase(s, oneshot);
+	tcase_add_test(datagram, test_datagram);
+	suite_add_tcase(s, datagram);
 	return (s);
 }
 
