@@ -184,8 +184,12 @@ client_release() {
 	wait "$CLIENT_PID" || fail "hostile.py failed: $(cat "$CLIENT_OUT")"
 	rm -f "$CLIENT_FIFO"
 }
-# client_wait WORD SECONDS: wait for a line starting with WORD from it.
+# client_wait WORD SECONDS: wait for a line starting with WORD from it
+# (four times as long under valgrind or the sanitizers, as hostile.py
+# does).
 client_wait() {
-	wait_for "$2" grep -q "^$1" "$CLIENT_OUT" ||
+	local slow=1
+	[ -z "${MSGD_SANITIZED:-}" ] || slow=4
+	wait_for $(($2 * slow)) grep -q "^$1" "$CLIENT_OUT" ||
 	    fail "hostile.py said no '$1': $(cat "$CLIENT_OUT")"
 }
