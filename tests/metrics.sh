@@ -226,7 +226,10 @@ histogram "$T/slow" msgd_connection_duration_seconds
 expect_eq "$(sample "$T/slow" msgd_reply_latency_seconds_count)" 6000 \
     "replies in the latency histogram"
 late=$(above "$T/slow" msgd_reply_latency_seconds 0.1)
-[ "$late" -ge 100 ] || fail "only $late replies waited over 0.1 s"
+# msgd stops reading at 64 KiB of queued output, so about 64 of these
+# 1000-byte replies sit in msgd through the 0.3 s stall (more when the
+# machine is quick enough to have read further lines meanwhile).
+[ "$late" -ge 50 ] || fail "only $late replies waited over 0.1 s"
 # Each of them waited over 0.1 s, so the sum is at least that much; how
 # much more depends on the machine's load, so no more is asserted.
 awk -v s="$(sample "$T/slow" msgd_reply_latency_seconds_sum)" \
