@@ -7,12 +7,18 @@
  * fork into the daemon.  A pidfile left behind by a crash is not locked and
  * is simply taken over.
  *
+ * The directory is often writable by the -u user (who must be able to
+ * remove the pidfile), so the path is not trusted: a symbolic link is not
+ * followed (O_NOFOLLOW), and anything but a regular file with one link is
+ * refused before it is locked, let alone truncated.
+ *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
  */
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,16 +37,35 @@ static char	*pidfile_path;
 void
 pidfile_open(const char *path)
 {
-	char	buf[32];
-	ssize_t	n;
+	struct stat	sb;
+	char		buf[32];
+	ssize_t		n;
 
 	if ((pidfile_path = strdup(path)) == NULL)
 		fatal(EX_OSERR, "strdup");
-	pidfile_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the open. */
+	pidfile_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644);
+	if (pidfile_fd == -1 && errno == ELOOP)
+		fatalx(EX_CANTCREAT, "cannot open pidfile %s: it is a symbolic "
+		    "link", path);
 	if (pidfile_fd == -1)
 		fatal(EX_CANTCREAT, "cannot open pidfile %s", path);
-	if (flock(pidfile_fd, LOCK_EX | LOCK_NB) == 0)
+	if (fstat(pidfile_fd, &sb) == -1)
+		fatal(EX_CANTCREAT, "cannot open pidfile %s: fstat", path);
+	if (!S_ISREG(sb.st_mode))
+		fatalx(EX_CANTCREAT, "cannot open pidfile %s: not a regular "
+		    "file", path);
+	if (sb.st_nlink != 1)
+		fatalx(EX_CANTCREAT, "cannot open pidfile %s: it has %lu hard "
+		    "links", path, (unsigned long)sb.st_nlink);
+	if (flock(pidfile_fd, LOCK_EX | LOCK_NB) == 0) {
+		/* 0644 whatever the umask: anyone may read the pid. */
+		if ((sb.st_mode & 07777) != 0644 &&
+		    fchmod(pidfile_fd, 0644) == -1)
+			fatal(EX_CANTCREAT, "cannot chmod pidfile %s", path);
 		return;
+	}
 	if (errno != EWOULDBLOCK)
 		fatal(EX_CANTCREAT, "cannot lock pidfile %s", path);
 	n = pread(pidfile_fd, buf, sizeof(buf) - 1, 0);
