@@ -150,6 +150,9 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 		}
 		STATS_ADD(st->udp_received, 1);
 		STATS_ADD(st->bytes_in, (size_t)n);
+		/* An empty datagram holds no message: no reply, no token. */
+		if (n == 0)
+			continue;
 		if (!udp_allow(&ss)) {
 			STATS_ADD(st->udp_rate_limited, 1);
 			continue;

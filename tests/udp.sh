@@ -59,6 +59,24 @@ got=$(printf 'echo me\n' | timeout 5 nc -u -w 2 127.0.0.1 "$MSGD_PORT")
 expect_eq "$got" "echo me" "UDP echo"
 got=$(printf 'far too long\n' | timeout 5 nc -u -w 2 127.0.0.1 "$MSGD_PORT")
 expect_eq "$got" "error: message too long" "oversized datagram"
+# An empty datagram gets no reply; one sent after it from the same socket
+# does, so the server is alive and it was the empty one left unanswered.
+python3 - "$MSGD_PORT" > "$T/empty" <<'PY' || fail "empty datagram: $(cat "$T/empty")"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(1.0)
+s.send(b"")
+try:
+    print("empty answered: %r" % s.recv(65536))
+    sys.exit(1)
+except socket.timeout:
+    pass
+s.settimeout(5.0)
+s.send(b"after\n")
+print(s.recv(65536).decode().rstrip("\n"))
+PY
+expect_eq "$(cat "$T/empty")" "after" "reply after an empty datagram"
 msgd_stop
 
 # Without -U nothing answers UDP.
