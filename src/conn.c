@@ -508,10 +508,15 @@ conn_proxy(struct conn *c)
 	struct proxy_header	 h;
 	const char		*why = NULL;
 	char			 src[64];
-	size_t			 len = evbuffer_get_length(in);
+	size_t			 len = evbuffer_get_length(in), need;
 	ssize_t			 n;
 	int			 fd = c->fd;
 
+	/* A v2 header may be 64 KiB: parse it once it is all here. */
+	need = proxy_length((const char *)evbuffer_pullup(in,
+	    len < 16 ? (ssize_t)len : 16), len);
+	if (need > len && !c->eof)
+		return (0);
 	n = proxy_parse((const char *)evbuffer_pullup(in, -1), len, &h, &why);
 	if (n == 0 && !c->eof)
 		return (0);

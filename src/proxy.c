@@ -4,7 +4,9 @@
  *
  * Both versions of the protocol as HAProxy documents them: v1, one text
  * line "PROXY TCP4|TCP6|UNKNOWN src dst sport dport\r\n"; v2, a 16-byte
- * binary preamble and the addresses.  Pure functions, no I/O.
+ * binary preamble, the addresses and TLVs, up to 16 + 65535 bytes, every
+ * family (those without a TCP address mean "keep the peer's").  Pure
+ * functions, no I/O.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -121,11 +123,8 @@ proxy_v2(const unsigned char *b, size_t len, struct proxy_header *h,
 		*why = "v2 version is not 2";
 		return (-1);
 	}
+	/* 16 bits of length: at most PROXY_V2_MAX, TLVs and all. */
 	body = ((size_t)b[14] << 8) | b[15];
-	if (16 + body > PROXY_V2_MAX) {
-		*why = "v2 header too long";
-		return (-1);
-	}
 	if (len < 16 + body)
 		return (0);
 	memset(h, 0, sizeof(*h));
@@ -140,6 +139,12 @@ proxy_v2(const unsigned char *b, size_t len, struct proxy_header *h,
 		*why = "v2 command is not LOCAL or PROXY";
 		return (-1);
 	}
+	/* Family UNSPEC, INET, INET6 or UNIX; transport UNSPEC, STREAM or
+	 * DGRAM.  The spec has receivers reject any other value. */
+	if ((b[13] >> 4) > 0x3 || (b[13] & 0x0f) > 0x2) {
+		*why = "v2 family or transport is not defined";
+		return (-1);
+	}
 	switch (b[13]) {
 	case 0x11:		/* TCP over IPv4 */
 		need = 12;
@@ -149,12 +154,11 @@ proxy_v2(const unsigned char *b, size_t len, struct proxy_header *h,
 		need = 36;
 		h->family = AF_INET6;
 		break;
-	case 0x00:		/* UNSPEC */
+	default:
+		/* UNSPEC, UDP, AF_UNIX: not addresses msgd can use, so, as
+		 * section 2.2 says, keep the connection's own. */
 		h->family = AF_UNSPEC;
 		return ((ssize_t)(16 + body));
-	default:
-		*why = "v2 family is not TCP over IPv4 or IPv6";
-		return (-1);
 	}
 	if (body < need) {
 		*why = "v2 address block too short";
@@ -166,6 +170,22 @@ proxy_v2(const unsigned char *b, size_t len, struct proxy_header *h,
 	h->sport = (uint16_t)((b[16 + 2 * need] << 8) | b[17 + 2 * need]);
 	h->dport = (uint16_t)((b[18 + 2 * need] << 8) | b[19 + 2 * need]);
 	return ((ssize_t)(16 + body));
+}
+
+/*
+ * How many bytes the header at buf will take, known from its first 16
+ * bytes for v2 (0 while that is not known, and for v1, at most 107
+ * anyway): the caller need not make a long header contiguous byte by byte
+ * as it trickles in.
+ */
+size_t
+proxy_length(const char *buf, size_t len)
+{
+	const unsigned char	*b = (const unsigned char *)buf;
+
+	if (len < 16 || memcmp(buf, proxy_v2_sig, sizeof(proxy_v2_sig)) != 0)
+		return (0);
+	return (16 + (((size_t)b[14] << 8) | b[15]));
 }
 
 /*

@@ -12,12 +12,13 @@
 #include <sys/types.h>
 
 #define PROXY_V1_MAX	107	/* the longest v1 line, CRLF included */
-#define PROXY_V2_MAX	(16 + 536)	/* longest v2 header accepted */
+#define PROXY_V2_MAX	(16 + 65535)	/* the longest v2 header */
 
 struct proxy_header {
 	int		version;	/* 1 or 2 */
 	int		family;		/* AF_INET, AF_INET6; AF_UNSPEC: */
-					/* LOCAL/UNKNOWN, keep the peer */
+					/* LOCAL/UNKNOWN/UDP/UNIX, keep */
+					/* the peer */
 	unsigned char	src[16];
 	unsigned char	dst[16];
 	uint16_t	sport;
@@ -26,6 +27,7 @@ struct proxy_header {
 
 ssize_t	proxy_parse(const char *, size_t, struct proxy_header *,
 	    const char **);
+size_t	proxy_length(const char *, size_t);
 int	proxy_source(const struct proxy_header *, char *, size_t);
 
 #endif /* MSGD_PROXY_H */

@@ -155,14 +155,96 @@ START_TEST(test_v2_malformed)
 	ck_assert_int_eq(parse(b, sizeof(b)), -1);
 	memcpy(b, V2SIG "\x22\x11\x00\x0c", 16);	/* command 2 */
 	ck_assert_int_eq(parse(b, sizeof(b)), -1);
-	memcpy(b, V2SIG "\x21\x12\x00\x0c", 16);	/* UDP over IPv4 */
+	memcpy(b, V2SIG "\x21\x41\x00\x0c", 16);	/* family 4 */
+	ck_assert_int_eq(parse(b, sizeof(b)), -1);
+	memcpy(b, V2SIG "\x21\x13\x00\x0c", 16);	/* transport 3 */
 	ck_assert_int_eq(parse(b, sizeof(b)), -1);
 	memcpy(b, V2SIG "\x21\x11\x00\x04", 16);	/* short addresses */
 	ck_assert_int_eq(parse(b, 20), -1);
-	memcpy(b, V2SIG "\x21\x11\xff\xff", 16);	/* far too long */
-	ck_assert_int_eq(parse(b, sizeof(b)), -1);
 	memcpy(b, "\r\n\r\n\0\r\nQUIZ\n", 12);		/* wrong signature */
 	ck_assert_int_eq(parse(b, sizeof(b)), -1);
+}
+END_TEST
+
+/* TCP over IPv4 with 1000 bytes of TLVs: the whole header, no more. */
+START_TEST(test_v2_long_tlvs)
+{
+	char	b[16 + 12 + 1000 + 2];
+	size_t	i;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, V2SIG "\x21\x11\x03\xf4", 16);	/* 12 + 1000 */
+	memcpy(b + 16, "\xc0\x00\x02\x07" "\x7f\x00\x00\x01" "\xdc\x04"
+	    "\x13\x88", 12);
+	for (i = 0; i < 1000; i += 100) {		/* PP2_TYPE_NOOP */
+		b[28 + i] = 0x04;
+		b[28 + i + 2] = 97;
+	}
+	memcpy(b + 16 + 12 + 1000, "hi", 2);
+	ck_assert_uint_eq(proxy_length(b, 16), 1028);
+	ck_assert_int_eq(parse(b, sizeof(b)), 1028);
+	ck_assert_int_eq(h.family, AF_INET);
+	proxy_source(&h, src, sizeof(src));
+	ck_assert_str_eq(src, "192.0.2.7:56324");
+	for (i = 1; i < 1028; i++)
+		ck_assert_msg(parse(b, i) == 0, "prefix of %zu bytes", i);
+}
+END_TEST
+
+/* The protocol's longest header, 16 + 65535 bytes. */
+START_TEST(test_v2_longest)
+{
+	char	*b;
+
+	ck_assert_ptr_nonnull(b = calloc(1, PROXY_V2_MAX));
+	memcpy(b, V2SIG "\x21\x11\xff\xff", 16);
+	ck_assert_uint_eq(proxy_length(b, PROXY_V2_MAX), PROXY_V2_MAX);
+	ck_assert_int_eq(parse(b, PROXY_V2_MAX - 1), 0);
+	ck_assert_int_eq(parse(b, PROXY_V2_MAX), PROXY_V2_MAX);
+	ck_assert_int_eq(h.family, AF_INET);
+	free(b);
+}
+END_TEST
+
+/* Families msgd does not use: the header is taken, the peer's address
+ * kept (AF_UNSPEC), as section 2.2 of the spec says. */
+START_TEST(test_v2_other_families)
+{
+	char	b[16 + 216];
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, V2SIG "\x21\x31\x00\xd8", 16);	/* AF_UNIX stream */
+	memcpy(b + 16, "/run/haproxy.sock", 17);
+	ck_assert_int_eq(parse(b, sizeof(b)), (ssize_t)sizeof(b));
+	ck_assert_int_eq(h.version, 2);
+	ck_assert_int_eq(h.family, AF_UNSPEC);
+	ck_assert_int_eq(proxy_source(&h, src, sizeof(src)), -1);
+	ck_assert_int_eq(parse(b, sizeof(b) - 1), 0);
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, V2SIG "\x21\x12\x00\x0c", 16);	/* UDP over IPv4 */
+	memcpy(b + 16, "\xc0\x00\x02\x07" "\x7f\x00\x00\x01" "\xdc\x04"
+	    "\x13\x88", 12);
+	ck_assert_int_eq(parse(b, 28), 28);
+	ck_assert_int_eq(h.family, AF_UNSPEC);
+	ck_assert_int_eq(proxy_source(&h, src, sizeof(src)), -1);
+
+	memcpy(b, V2SIG "\x21\x00\x00\x00", 16);	/* UNSPEC */
+	ck_assert_int_eq(parse(b, 16), 16);
+	ck_assert_int_eq(h.family, AF_UNSPEC);
+}
+END_TEST
+
+/* LOCAL with an address block and TLVs: all of it is skipped. */
+START_TEST(test_v2_local)
+{
+	char	b[16 + 12 + 600];
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, V2SIG "\x20\x11\x02\x64", 16);	/* 12 + 600 */
+	ck_assert_int_eq(parse(b, sizeof(b)), (ssize_t)sizeof(b));
+	ck_assert_int_eq(h.family, AF_UNSPEC);
+	ck_assert_int_eq(parse(b, sizeof(b) - 1), 0);
 }
 END_TEST
 
@@ -183,6 +265,10 @@ proxy_suite(void)
 	tcase_add_test(v2, test_v2_tcp4);
 	tcase_add_test(v2, test_v2_tcp6_tlv_local);
 	tcase_add_test(v2, test_v2_malformed);
+	tcase_add_test(v2, test_v2_long_tlvs);
+	tcase_add_test(v2, test_v2_longest);
+	tcase_add_test(v2, test_v2_other_families);
+	tcase_add_test(v2, test_v2_local);
 	suite_add_tcase(s, v2);
 	return (s);
 }
