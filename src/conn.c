@@ -59,6 +59,7 @@ static void	conn_writable(evutil_socket_t, short, void *);
 static void	conn_read_direct(struct conn *);
 static void	conn_read_buffered(struct conn *);
 static void	conn_discard(struct conn *);
+static void	conn_read_failed(struct conn *);
 static void	conn_process(struct conn *);
 static size_t	conn_answer(struct conn *, const char *, size_t);
 static int	conn_ends(struct conn *, size_t);
@@ -191,8 +192,7 @@ conn_read_direct(struct conn *c)
 	size_t	 used;
 
 	if ((n = read(c->fd, buf, CONN_READ_ASK)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			conn_close(c, CONN_CLOSE_ERROR);
+		conn_read_failed(c);
 		return;
 	}
 	if (n == 0) {
@@ -215,8 +215,7 @@ conn_read_buffered(struct conn *c)
 	if (conn_bufs(c) == -1)
 		return;
 	if ((n = connbuf_fill(c->bufs->in, c->fd)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			conn_close(c, CONN_CLOSE_ERROR);
+		conn_read_failed(c);
 		return;
 	}
 	if (n == 0) {
@@ -227,6 +226,14 @@ conn_read_buffered(struct conn *c)
 	conn_process(c);
 }
 
+/* read(2) failed: close the connection unless it was only "not now". */
+static void
+conn_read_failed(struct conn *c)
+{
+	if (errno != EAGAIN && errno != EINTR)
+		conn_close(c, CONN_CLOSE_ERROR);
+}
+
 /* After the last reply, input is read only to be thrown away. */
 static void
 conn_discard(struct conn *c)
@@ -234,8 +241,7 @@ conn_discard(struct conn *c)
 	ssize_t	n;
 
 	if ((n = read(c->fd, c->srv->readbuf, CONN_READ_SIZE)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			conn_close(c, CONN_CLOSE_ERROR);
+		conn_read_failed(c);
 		return;
 	}
 	if (n == 0) {
