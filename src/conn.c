@@ -359,11 +359,14 @@ conn_answer(struct conn *c, const char *buf, size_t len)
 /*
  * Whether the message in the input (len bytes) will get no more bytes:
  * at EOF; and in one-shot mode, when the first data is the message,
- * newline or not (a textbook client sends no newline and waits) -- unless
- * it filled a read or more of it is already waiting in the socket, when
- * it is read on to its newline, EOF or --max-message, so that it is
- * neither cut at a read's size nor let past the limit (tests/
- * limits-max-message.sh).  Looked at only when there is no newline.
+ * newline or not (a textbook client sends no newline and waits) -- once
+ * no more of it is waiting in the socket, if it is shorter than
+ * CONN_READ_SIZE (the documented 16 KiB).  A longer one is read on to its
+ * newline, EOF or --max-message, so that it is neither cut at a read's
+ * size nor let past the limit (tests/limits-max-message.sh).  The bound
+ * is not CONN_READ_ASK: a read that fills it exactly is the whole message
+ * when the peek finds nothing behind it.  Looked at only when there is no
+ * newline.
  */
 static int
 conn_ends(struct conn *c, size_t len)
@@ -374,7 +377,7 @@ conn_ends(struct conn *c, size_t len)
 		return (1);
 	if (c->srv->policy.mode != FRAME_ONESHOT)
 		return (0);
-	return (c->srv->draining || (len < CONN_READ_ASK &&
+	return (c->srv->draining || (len < CONN_READ_SIZE &&
 	    recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) != 1));
 }
 

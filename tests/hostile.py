@@ -21,6 +21,13 @@
         "lines", 100-byte lines) without reading, half-close, then read to
         EOF.  Prints "reply REPR"; exits 1 on a reset.
 
+    hostile.py unterminated PORT BYTES SECS
+        Send BYTES bytes of 'x' with no newline in one write and wait, the
+        connection open, up to SECS seconds for msgd to answer; then read
+        to EOF and print "reply N" (N: the reply's bytes).  With no answer
+        by then, print "no reply in SECS s", half-close, read to EOF and
+        print "reply N at eof".
+
     hostile.py drain PORT METRICS_PORT NLIGHT K NHEAVY
         NHEAVY clients pipeline lines without reading until msgd stops
         reading them (output full); NLIGHT clients each exchange K lines
@@ -190,6 +197,30 @@ def bigsend(port, total, lines=False):
         print("error", e)
         return 1
     print("reply", repr(reply.decode("latin-1")))
+    return 0
+
+
+def read_to_eof(s):
+    s.settimeout(10 * SLOW)
+    reply = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return reply
+        reply += d
+
+
+def unterminated(port, total, secs):
+    s = connect(port)
+    s.sendall(b"x" * total)
+    r, _, _ = select.select([s], [], [], secs * SLOW)
+    if r:
+        print("reply", len(read_to_eof(s)))
+    else:
+        print("no reply in %g s" % secs)
+        s.shutdown(socket.SHUT_WR)
+        print("reply", len(read_to_eof(s)), "at eof")
+    s.close()
     return 0
 
 
@@ -374,6 +405,8 @@ def main(argv):
         return endless(port, int(argv[3]))
     if cmd == "bigsend":
         return bigsend(port, int(argv[3]), argv[4:] == ["lines"])
+    if cmd == "unterminated":
+        return unterminated(port, int(argv[3]), float(argv[4]))
     if cmd == "drain":
         return drain(port, int(argv[3]), int(argv[4]), int(argv[5]),
                      int(argv[6]))

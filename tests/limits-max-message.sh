@@ -1,7 +1,9 @@
 #!/bin/sh
 # limits-max-message.sh - -M BYTES: a line of BYTES is answered; a longer
 # one (in one-shot mode: the first message) gets "error: message too
-# long" and a graceful close (no reset, nothing after it).  A line that
+# long" and a graceful close (no reset, nothing after it).  In one-shot
+# mode a first message without a newline is answered at once if it is
+# shorter than 16 KiB, read on to EOF if not.  A line that
 # never ends costs msgd at most BYTES + 256 KiB of memory (VmHWM growth:
 # the line up to the limit, one 16 KiB read buffer, allocator slack).
 #
@@ -41,6 +43,18 @@ msgd_start -e
 py bigsend "$MSGD_PORT" 65537 > "$T/echo"
 expect_eq "$(wc -c < "$T/echo")" $((65536 + 11)) \
     "bytes of the echo of a 65536-byte line (cut short?)"
+# A first message shorter than 16 KiB without a newline is answered whole
+# while the client waits, even when it takes more than one read (reads
+# are 16256 bytes); one of 16 KiB or more is read on to EOF (or newline).
+for n in 16255 16256 16257 16300 16383; do
+	expect_eq "$(py unterminated "$MSGD_PORT" $n 5)" "reply $((n + 1))" \
+	    "echo of $n bytes without a newline, the client waiting"
+done
+for n in 16384 20000; do
+	expect_eq "$(py unterminated "$MSGD_PORT" $n 1 | tr '\n' ' ')" \
+	    "no reply in 1 s reply $((n + 1)) at eof " \
+	    "echo of $n bytes without a newline"
+done
 msgd_stop
 
 # Keep-open: lines before the long one are answered, the long one is

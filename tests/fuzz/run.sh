@@ -4,7 +4,7 @@
 # and leaves its input as $FUZZ_OUT/crash-*: add it to corpus/TARGET/ (it
 # is then replayed on every run) and to a Check or script case.
 #
-#     tests/fuzz/run.sh [TARGET...]        (frame options by default)
+#     tests/fuzz/run.sh [TARGET...]        (frame options proxy by default)
 #
 # Runs from a source tree configured once (config.h comes from configure;
 # the one made by a plain ./configure is enough).
@@ -34,10 +34,11 @@ LIBS=$(pkg-config --libs libevent)
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 status=0
-for t in ${*:-frame options}; do
+for t in ${*:-frame options proxy}; do
 	echo "=== fuzz_$t: building"
 	$CC $CFLAGS $CPPFLAGS -o "$OUT/fuzz_$t" "$here/fuzz_$t.c" \
-	    "$top/src/frame.c" "$top/src/options.c" "$top/src/log.c" $LIBS
+	    "$top/src/frame.c" "$top/src/options.c" "$top/src/log.c" \
+	    "$top/src/proxy.c" $LIBS
 	# The seeds first, as regression tests; then a bounded run, growing a
 	# scratch corpus (the seeds in the tree stay as they are).
 	"$OUT/fuzz_$t" -runs=0 "$here/corpus/$t" || { status=1; continue; }
