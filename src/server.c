@@ -57,6 +57,7 @@ static int		server_refusing;
 static long long	server_emfile_at[MAX_THREADS];
 
 static long long	server_now_ms(void);
+static int		server_take(struct server *);
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -142,17 +143,7 @@ server_new(struct event_base *base, const struct options *o,
 	TAILQ_INIT(&srv->dead);
 	server_policy(srv, o);
 
-	/* Shared timeouts keep per-connection timer updates O(1). */
-	if (o->idle_timeout > 0) {
-		srv->idle_tv.tv_sec = o->idle_timeout;
-		srv->idle = event_base_init_common_timeout(base,
-		    &srv->idle_tv);
-	}
-	srv->linger_tv.tv_sec = CONN_LINGER_SECS;
-	srv->linger = event_base_init_common_timeout(base, &srv->linger_tv);
-	if ((o->idle_timeout > 0 && srv->idle == NULL) || srv->linger == NULL)
-		fatalx(EX_SOFTWARE, "event_base_init_common_timeout");
-
+	expire_init(srv, o);
 	if ((srv->pause_ev = evtimer_new(base, server_pause_done, srv)) ==
 	    NULL ||
 	    (srv->reap_ev = event_new(base, -1, 0, conn_reap, srv)) == NULL)
@@ -188,6 +179,7 @@ server_free(struct server *srv)
 	}
 	event_free(srv->pause_ev);
 	event_free(srv->reap_ev);
+	expire_free(srv);
 	free(srv->message);
 	free(srv);
 }
@@ -272,11 +264,12 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	/*
 	 * Take a place first, then look: two workers that both read a count
-	 * below the limit and then both added to it could go over it.
+	 * below the limit and then both added to it could go over it.  Full:
+	 * make room by closing the connection idle longest (expire.c), and
+	 * refuse only if none has been idle long enough, or another worker
+	 * took the place meanwhile.
 	 */
-	if (__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED) >
-	    srv->max_conns) {
-		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
+	if (!server_take(srv) && (!expire_evict(srv) || !server_take(srv))) {
 		server_refuse(srv, fd);
 		return;
 	}
@@ -286,6 +279,17 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		log_warn("cannot set up a connection");
 		close(fd);
 	}
+}
+
+/* Take a place in --max-conns for a new connection; 0 if it is full. */
+static int
+server_take(struct server *srv)
+{
+	if (__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED) <=
+	    srv->max_conns)
+		return (1);
+	__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
+	return (0);
 }
 
 /*
