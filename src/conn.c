@@ -212,7 +212,7 @@ conn_read_buffered(struct conn *c)
 
 	if (conn_bufs(c) == -1)
 		return;
-	if ((n = connbuf_fill(c->bufs->in, c->fd)) == -1) {
+	if ((n = connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf)) == -1) {
 		conn_read_failed(c);
 		return;
 	}

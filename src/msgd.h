@@ -253,7 +253,7 @@ void	 expire_stop(struct conn *);
 int	 expire_evict(struct server *);
 
 /* connbuf.c */
-ssize_t	 connbuf_fill(struct evbuffer *, int);
+ssize_t	 connbuf_fill(struct evbuffer *, int, char *);
 int	 connbuf_write(struct evbuffer *, int);
 int	 connbuf_add(struct evbuffer *, const struct iovec *, int, size_t);
 int	 connbuf_has_lf(struct evbuffer *, size_t);

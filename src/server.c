@@ -42,6 +42,12 @@ static const char server_busy[] = "error: server busy\n";
 #define SERVER_REFUSE_LINGER_MS	1000
 #define SERVER_REFUSE_MAX	8
 
+/* A refused socket lingering: when to give up on it. */
+struct server_refused {
+	struct event_base	*base;
+	uint64_t		 until;		/* ms, expire_now() */
+};
+
 /* Connections open in all workers: --max-conns is for the process. */
 static long		server_total;
 
@@ -208,8 +214,9 @@ server_listen(struct server *srv, int on)
 static void
 server_refuse(struct server *srv, int fd)
 {
-	struct timeval	 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
-	char		 buf[512];
+	struct timeval		 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
+	struct server_refused	*r = NULL;
+	char			 buf[512];
 
 	STATS_ADD(srv->stats.refused_busy, 1);
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
@@ -220,30 +227,45 @@ server_refuse(struct server *srv, int fd)
 	shutdown(fd, SHUT_WR);
 	log_trace("refused a connection: %ld open, --max-conns %ld",
 	    srv->nconns, srv->max_conns);
-	if (__atomic_add_fetch(&server_refusing, 1, __ATOMIC_RELAXED) >
-	    SERVER_REFUSE_MAX || event_base_once(srv->base, fd, EV_READ,
-	    server_refuse_linger, srv->base, &tv) == -1) {
-		__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
-		close(fd);
+	if (__atomic_add_fetch(&server_refusing, 1, __ATOMIC_RELAXED) <=
+	    SERVER_REFUSE_MAX && (r = malloc(sizeof(*r))) != NULL) {
+		r->base = srv->base;
+		r->until = expire_now() + SERVER_REFUSE_LINGER_MS;
+		if (event_base_once(srv->base, fd, EV_READ,
+		    server_refuse_linger, r, &tv) == 0)
+			return;
 	}
+	free(r);
+	__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
+	close(fd);
 }
 
-/* A lingering refused socket is readable, or was silent for too long. */
+/*
+ * A lingering refused socket is readable, or was silent for too long.  It
+ * lingers SERVER_REFUSE_LINGER_MS from the refusal in all, whatever the
+ * client keeps sending.
+ */
 static void
 server_refuse_linger(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval	 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
-	char		 buf[512];
-	ssize_t		 n = 0;
+	struct server_refused	*r = arg;
+	struct timeval		 tv;
+	char			 buf[512];
+	ssize_t			 n = 0;
+	uint64_t		 now;
 
 	if (what & EV_READ) {
 		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 			;
+		now = expire_now();
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(r->until - now) * 1000;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR) &&
-		    event_base_once(arg, fd, EV_READ, server_refuse_linger,
-		    arg, &tv) == 0)
+		    now < r->until && event_base_once(r->base, fd, EV_READ,
+		    server_refuse_linger, r, &tv) == 0)
 			return;		/* still open: wait for its close */
 	}
+	free(r);
 	__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
 	close(fd);
 }

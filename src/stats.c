@@ -262,6 +262,8 @@ stats_prometheus(const struct server *srv, struct evbuffer *b)
 	    o->max_message);
 	stats_gauge(b, "idle_timeout_seconds",
 	    "The --idle-timeout, 0 for none.", o->idle_timeout);
+	stats_gauge(b, "line_timeout_seconds",
+	    "The --line-timeout, 0 for none.", o->line_timeout);
 	stats_gauge(b, "threads", "Worker threads (--threads).",
 	    worker_count());
 	process_prometheus(b);

@@ -2,7 +2,7 @@
 # limits-max-conns.sh - -c N: with N connections open, a new client gets
 # in by closing the one idle longest, and msgd never holds more than N;
 # with --no-evict the N+1st client gets "error: server busy" and is
-# closed, msgd's descriptors stay within its baseline + N + 8 (the refused
+# closed (after a second's linger, however it trickles), msgd's descriptors stay within its baseline + N + 8 (the refused
 # sockets that may linger) under a burst of refused clients, and service
 # resumes once connections close.  RLIMIT_NOFILE is raised to N + MSGD_FD_RESERVE, and
 # when the hard limit is too low -c is lowered, with one warning, and the
@@ -70,6 +70,16 @@ expect_eq "$bad" 0 "other output to refused clients"
 wait_for 5 all_open ||
     fail "$(fd_count "$MSGD_PID") descriptors after the burst"
 alive "$MSGD_PID" || fail "msgd died"
+
+# A refused client that keeps sending does not keep its socket: the
+# linger ends a second after the refusal, whatever arrives.
+python3 "${top_srcdir:-..}/tests/slowloris.py" trickle "$MSGD_PORT" 'hi\n' \
+    0.2 10 > "$T/trickle.out" || fail "slowloris.py trickle failed"
+grep -qx "reply 'error: server busy\\\\n'" "$T/trickle.out" ||
+    fail "refused trickler: $(cat "$T/trickle.out")"
+t=$(sed -n 's/^closed //p' "$T/trickle.out")
+[ -n "$t" ] && awk -v t="$t" 'BEGIN { exit !(t <= 3) }' ||
+    fail "refused trickler closed after ${t:-never} s, not within 3 s"
 
 # Service resumes as soon as connections close.
 release_hold
