@@ -73,6 +73,7 @@ static void	conn_queue(struct conn *, const struct iovec *, int, size_t,
 static void	conn_keep(struct conn *, const char *, size_t);
 static int	conn_proxy(struct conn *);
 static void	conn_flush(struct conn *);
+static void	conn_line_clock(struct conn *);
 static void	conn_drained(struct conn *);
 static int	conn_bufs(struct conn *);
 static int	conn_pending(const struct conn *);
@@ -96,11 +97,13 @@ conn_new(struct server *srv, int fd)
 	c->opened = stats_now();
 	event_assign(&c->read_ev, srv->base, fd, EV_READ | EV_PERSIST,
 	    conn_readable, c);
-	if (event_add(&c->read_ev, srv->idle) == -1) {
+	if (event_add(&c->read_ev, NULL) == -1) {
 		free(c);
 		return (NULL);
 	}
-	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	expire_opened(c);
+	if (c->proxied)
+		expire_start(c, EXPIRE_PROXY);
 	server_conn_opened(srv);
 	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
 	return (c);
@@ -123,6 +126,7 @@ conn_close(struct conn *c, enum conn_close why)
 	event_del(&c->read_ev);
 	if (c->bufs != NULL)
 		event_del(&c->bufs->write_ev);
+	expire_stop(c);
 	close(c->fd);
 	c->fd = -1;
 	c->state = CONN_DEAD;
@@ -161,20 +165,14 @@ conn_shutdown(struct conn *c)
 	conn_process(c);
 }
 
+/* Readable (the time limits are expire.c's, not this event's). */
 static void
 conn_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (what & EV_TIMEOUT) {
-		if (c->state == CONN_LINGERING)
-			conn_close(c, c->why);
-		else {
-			log_trace("connection %d: idle timeout", (int)fd);
-			conn_close(c, CONN_CLOSE_IDLE);
-		}
-		return;
-	}
+	(void)fd;
+	(void)what;
 	if (c->state != CONN_READING)
 		conn_discard(c);
 	else if (c->proxied || conn_pending(c))
@@ -214,7 +212,7 @@ conn_read_buffered(struct conn *c)
 
 	if (conn_bufs(c) == -1)
 		return;
-	if ((n = connbuf_fill(c->bufs->in, c->fd)) == -1) {
+	if ((n = connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf)) == -1) {
 		conn_read_failed(c);
 		return;
 	}
@@ -392,6 +390,10 @@ conn_batch(struct conn *c, const struct frame_batch *b,
 	if (b->nreplies > 0) {
 		STATS_ADD(s->messages_in, (uint64_t)b->nreplies);
 		STATS_ADD(s->replies_out, (uint64_t)b->nreplies);
+		/* Not idle; a line still arriving started in this read. */
+		expire_active(c);
+		if (c->expiring == EXPIRE_LINE)
+			expire_stop(c);
 	}
 	STATS_ADD(s->bytes_out, b->reply_bytes);
 	conn_send(c, b->iov, b->niov, b->nreplies);
@@ -538,6 +540,7 @@ conn_proxy(struct conn *c)
 	STATS_ADD(c->srv->stats.bytes_in, (size_t)n);
 	evbuffer_drain(in, (size_t)n);
 	c->proxied = 0;
+	expire_stop(c);
 	if (proxy_source(&h, src, sizeof(src)) == 0)
 		log_debug("connection %d: client %s (PROXY v%d)", fd, src,
 		    h.version);
@@ -558,6 +561,7 @@ conn_flush(struct conn *c)
 		return;
 	if (c->state == CONN_READING && c->srv->draining && !c->paused)
 		c->state = CONN_CLOSING;
+	conn_line_clock(c);
 	if (c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0) {
 		conn_drained(c);
 		return;
@@ -565,22 +569,36 @@ conn_flush(struct conn *c)
 	/* The last write fell short: the socket is full. */
 	if (!c->writing) {
 		c->writing = 1;
-		event_add(&c->bufs->write_ev, c->srv->idle);
+		event_add(&c->bufs->write_ev, NULL);
 	}
 }
 
-/* The socket takes more, or the client took too long to read. */
+/*
+ * --line-timeout: a line runs its clock from the read that brought its
+ * first byte until it is answered (conn_batch stops it), so a client
+ * that trickles bytes cannot push it back.  Complete lines waiting while
+ * the client does not read its replies run the idle clock instead.
+ */
+static void
+conn_line_clock(struct conn *c)
+{
+	if (c->state == CONN_READING && !c->paused && c->bufs != NULL &&
+	    evbuffer_get_length(c->bufs->in) > 0) {
+		if (c->expiring == EXPIRE_NONE)
+			expire_start(c, EXPIRE_LINE);
+	} else if (c->expiring == EXPIRE_LINE)
+		expire_stop(c);
+}
+
+/* The socket takes more (a client that never does: expire.c). */
 static void
 conn_writable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
+	(void)fd;
+	(void)what;
 	c->writing = 0;
-	if (what & EV_TIMEOUT) {
-		log_trace("connection %d: idle timeout while writing", (int)fd);
-		conn_close(c, CONN_CLOSE_IDLE);
-		return;
-	}
 	if (connbuf_write(c->bufs->out, c->fd) == -1) {
 		conn_close(c, CONN_CLOSE_ERROR);
 		return;
@@ -615,7 +633,8 @@ conn_drained(struct conn *c)
 		 * that its unread input cannot reset away our reply. */
 		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGERING;
-		conn_pause(c, 0);	/* re-armed with the linger time */
+		expire_start(c, EXPIRE_LINGER);
+		conn_pause(c, 0);
 		break;
 	case CONN_LINGERING:
 	case CONN_DEAD:
@@ -662,6 +681,5 @@ conn_pause(struct conn *c, int pause)
 	if (pause)
 		event_del(&c->read_ev);
 	else
-		event_add(&c->read_ev, c->state == CONN_LINGERING ?
-		    c->srv->linger : c->srv->idle);
+		event_add(&c->read_ev, NULL);
 }

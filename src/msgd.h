@@ -45,9 +45,32 @@ struct evconnlistener;
  */
 #define CONN_READ_ASK		(CONN_READ_SIZE - 128)
 
-/* After the last reply: read and discard for at most this long / much. */
+/*
+ * After the last reply: read and discard for at most this long / much,
+ * counted from the reply's delivery, whatever the client sends meanwhile.
+ */
 #define CONN_LINGER_SECS	5
 #define CONN_LINGER_BYTES	(16 * 1024 * 1024)
+
+/*
+ * --proxy-protocol: the header must be complete this long after accept.
+ * A balancer sends it with the connection, so seconds are generous; a
+ * client holding a half header ties up a slot for no longer than this.
+ */
+#define EXPIRE_PROXY_SECS	5
+
+/*
+ * Full, msgd closes the connection idle longest for a new client, but not
+ * one younger than this: a client's first line arrives within a round
+ * trip, and a burst of new clients must not close each other before they
+ * speak (they are refused instead).  Short, because while every
+ * connection is younger, newcomers are refused: an attacker reopening
+ * its connections all at once gets no more than this.
+ */
+#define EXPIRE_EVICT_MIN_MS	100
+
+/* Late by this much rather than early (the coarse clock's tick). */
+#define EXPIRE_SLACK_MS		5
 
 /* Accept back-off while out of descriptors, in milliseconds. */
 #define SERVER_PAUSE_MIN_MS	50
@@ -59,7 +82,9 @@ enum conn_close {
 	CONN_CLOSE_ERROR,	/* a read or write failed, or no memory */
 	CONN_CLOSE_IDLE,	/* --idle-timeout */
 	CONN_CLOSE_TOO_LONG,	/* a line over --max-message */
-	CONN_CLOSE_PROXY,	/* a missing or malformed PROXY header */
+	CONN_CLOSE_PROXY,	/* a missing, late or malformed PROXY header */
+	CONN_CLOSE_LINE_TIMEOUT, /* --line-timeout */
+	CONN_CLOSE_EVICTED,	/* closed to make room when full */
 	CONN_CLOSE_NREASONS
 };
 
@@ -130,10 +155,21 @@ enum conn_state {
 	CONN_DEAD		/* closed; freed at the end of the loop turn */
 };
 
+/* The clocks a connection runs besides the idle one (expire.c). */
+enum expire_kind {
+	EXPIRE_NONE,
+	EXPIRE_LINE,		/* a line is arriving: --line-timeout */
+	EXPIRE_PROXY,		/* the PROXY header is due */
+	EXPIRE_LINGER,		/* after the last reply */
+	EXPIRE_NKINDS
+};
+
 struct conn_bufs;
 
 struct conn {
-	TAILQ_ENTRY(conn)	 entry;		/* srv->conns, then srv->dead */
+	TAILQ_ENTRY(conn)	 entry;		/* srv->conns (by last line),
+						   then srv->dead */
+	TAILQ_ENTRY(conn)	 expire_entry;	/* srv->expiring[expiring] */
 	struct server		*srv;
 	struct conn_bufs	*bufs;		/* NULL until something waits */
 	struct event		 read_ev;
@@ -146,6 +182,9 @@ struct conn {
 	unsigned		 writing:1;	/* the write event is armed */
 	unsigned		 proxied:1;	/* PROXY header still due */
 	enum conn_close		 why;		/* counted when it closes */
+	enum expire_kind	 expiring;	/* which clock runs */
+	uint64_t		 active_at;	/* ms: accept, or last line */
+	uint64_t		 expire_at;	/* ms: that clock's start */
 	uint32_t		 waiting;	/* replies queued, unwritten */
 	uint64_t		 waiting_since;	/* line of the oldest (ns) */
 	uint64_t		 read_at;	/* last buffered read (ns);
@@ -164,13 +203,15 @@ struct server {
 	int			 nlisteners;
 	long			 max_conns;
 	long			 nconns;
-	struct conn_list	 conns;
+	struct conn_list	 conns;		/* idle longest first */
 	struct conn_list	 dead;		/* closed, to be freed */
 	struct event		*reap_ev;	/* frees them: conn_reap */
-	struct timeval		 idle_tv;
-	const struct timeval	*idle;		/* NULL: no idle timeout */
-	struct timeval		 linger_tv;
-	const struct timeval	*linger;
+	struct conn_list	 expiring[EXPIRE_NKINDS]; /* by start */
+	uint64_t		 expire_ms[EXPIRE_NKINDS]; /* 0: none */
+	uint64_t		 idle_ms;	/* 0: no idle timeout */
+	int			 evict;		/* not --no-evict */
+	struct event		*expire_ev;	/* the next deadline */
+	uint64_t		 expire_next;	/* ms; 0: none set */
 	struct event		*pause_ev;	/* accept back-off timer */
 	int			 pause_ms;	/* 0: accepting */
 	int			 draining;	/* worker.c: stopping */
@@ -201,8 +242,18 @@ void	 conn_close(struct conn *, enum conn_close);
 void	 conn_reap(evutil_socket_t, short, void *);
 void	 conn_shutdown(struct conn *);
 
+/* expire.c */
+void	 expire_init(struct server *, const struct options *);
+void	 expire_free(struct server *);
+uint64_t expire_now(void);
+void	 expire_opened(struct conn *);
+void	 expire_active(struct conn *);
+void	 expire_start(struct conn *, enum expire_kind);
+void	 expire_stop(struct conn *);
+int	 expire_evict(struct server *);
+
 /* connbuf.c */
-ssize_t	 connbuf_fill(struct evbuffer *, int);
+ssize_t	 connbuf_fill(struct evbuffer *, int, char *);
 int	 connbuf_write(struct evbuffer *, int);
 int	 connbuf_add(struct evbuffer *, const struct iovec *, int, size_t);
 int	 connbuf_has_lf(struct evbuffer *, size_t);

@@ -23,7 +23,10 @@
 
 #include "options.h"
 
-enum { OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST };
+enum {
+	OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST,
+	OPT_LINE_TIMEOUT, OPT_NO_EVICT
+};
 
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qt:T:u:UvV";
 
@@ -33,6 +36,8 @@ static const struct option options_long[] = {
 	{ "echo",		no_argument,		NULL, 'e' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "idle-timeout",	required_argument,	NULL, 'i' },
+	{ "line-timeout",	required_argument,	NULL, OPT_LINE_TIMEOUT },
+	{ "no-evict",		no_argument,		NULL, OPT_NO_EVICT },
 	{ "keep-open",		no_argument,		NULL, 'k' },
 	{ "listen",		required_argument,	NULL, 'l' },
 	{ "log",		required_argument,	NULL, 'L' },
@@ -76,7 +81,13 @@ static const char options_usage_text[] =
 "  -M, --max-message=BYTES\n"
 "                          longest line accepted [default: 65536]\n"
 "  -i, --idle-timeout=SECS\n"
-"                          close idle connections, 0 = never [default: 60]\n"
+"                          close a connection with no line answered for\n"
+"                          SECS, 0 = never [default: 60]\n"
+"      --line-timeout=SECS\n"
+"                          close a connection whose line is not complete\n"
+"                          SECS after its first byte, 0 = never [10]\n"
+"      --no-evict          when full, refuse new clients [default: close\n"
+"                          the connection idle longest to make room]\n"
 "  -T, --drain-timeout=SECS\n"
 "                          on SIGTERM, wait this long for replies to be\n"
 "                          delivered [default: 10]\n"
@@ -138,6 +149,7 @@ options_defaults(struct options *o)
 	o->max_conns = DEFAULT_MAX_CONNS;
 	o->max_message = DEFAULT_MAX_MESSAGE;
 	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	o->line_timeout = DEFAULT_LINE_TIMEOUT;
 	o->drain_timeout = DEFAULT_DRAIN_TIMEOUT;
 	o->threads = 1;
 	o->udp_rate = DEFAULT_UDP_RATE;
@@ -319,6 +331,18 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 				    "number of seconds from 0 to %d", optarg,
 				    MAX_IDLE_TIMEOUT));
 			o->idle_timeout = n;
+			break;
+		case OPT_LINE_TIMEOUT:
+			n = options_number(optarg, 0, MAX_IDLE_TIMEOUT, &ok);
+			if (!ok)
+				return (options_error(errbuf, errlen,
+				    "invalid --line-timeout '%s': must be a "
+				    "number of seconds from 0 to %d", optarg,
+				    MAX_IDLE_TIMEOUT));
+			o->line_timeout = n;
+			break;
+		case OPT_NO_EVICT:
+			o->no_evict = 1;
 			break;
 		case 'k':
 			o->keep_open = 1;

@@ -18,6 +18,7 @@
 #define DEFAULT_MAX_CONNS	10000
 #define DEFAULT_MAX_MESSAGE	65536
 #define DEFAULT_IDLE_TIMEOUT	60
+#define DEFAULT_LINE_TIMEOUT	10
 #define DEFAULT_DRAIN_TIMEOUT	10
 #define DEFAULT_UDP_RATE	100
 #define DEFAULT_UDP_BURST	100
@@ -44,6 +45,8 @@ struct options {
 	long		 max_conns;
 	long		 max_message;
 	long		 idle_timeout;
+	long		 line_timeout;
+	int		 no_evict;
 	long		 drain_timeout;
 	const char	*user;
 	int		 proxy_protocol;

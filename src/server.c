@@ -42,6 +42,12 @@ static const char server_busy[] = "error: server busy\n";
 #define SERVER_REFUSE_LINGER_MS	1000
 #define SERVER_REFUSE_MAX	8
 
+/* A refused socket lingering: when to give up on it. */
+struct server_refused {
+	struct event_base	*base;
+	uint64_t		 until;		/* ms, expire_now() */
+};
+
 /* Connections open in all workers: --max-conns is for the process. */
 static long		server_total;
 
@@ -57,6 +63,7 @@ static int		server_refusing;
 static long long	server_emfile_at[MAX_THREADS];
 
 static long long	server_now_ms(void);
+static int		server_take(struct server *);
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -142,17 +149,7 @@ server_new(struct event_base *base, const struct options *o,
 	TAILQ_INIT(&srv->dead);
 	server_policy(srv, o);
 
-	/* Shared timeouts keep per-connection timer updates O(1). */
-	if (o->idle_timeout > 0) {
-		srv->idle_tv.tv_sec = o->idle_timeout;
-		srv->idle = event_base_init_common_timeout(base,
-		    &srv->idle_tv);
-	}
-	srv->linger_tv.tv_sec = CONN_LINGER_SECS;
-	srv->linger = event_base_init_common_timeout(base, &srv->linger_tv);
-	if ((o->idle_timeout > 0 && srv->idle == NULL) || srv->linger == NULL)
-		fatalx(EX_SOFTWARE, "event_base_init_common_timeout");
-
+	expire_init(srv, o);
 	if ((srv->pause_ev = evtimer_new(base, server_pause_done, srv)) ==
 	    NULL ||
 	    (srv->reap_ev = event_new(base, -1, 0, conn_reap, srv)) == NULL)
@@ -188,6 +185,7 @@ server_free(struct server *srv)
 	}
 	event_free(srv->pause_ev);
 	event_free(srv->reap_ev);
+	expire_free(srv);
 	free(srv->message);
 	free(srv);
 }
@@ -216,8 +214,9 @@ server_listen(struct server *srv, int on)
 static void
 server_refuse(struct server *srv, int fd)
 {
-	struct timeval	 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
-	char		 buf[512];
+	struct timeval		 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
+	struct server_refused	*r = NULL;
+	char			 buf[512];
 
 	STATS_ADD(srv->stats.refused_busy, 1);
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
@@ -228,30 +227,45 @@ server_refuse(struct server *srv, int fd)
 	shutdown(fd, SHUT_WR);
 	log_trace("refused a connection: %ld open, --max-conns %ld",
 	    srv->nconns, srv->max_conns);
-	if (__atomic_add_fetch(&server_refusing, 1, __ATOMIC_RELAXED) >
-	    SERVER_REFUSE_MAX || event_base_once(srv->base, fd, EV_READ,
-	    server_refuse_linger, srv->base, &tv) == -1) {
-		__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
-		close(fd);
+	if (__atomic_add_fetch(&server_refusing, 1, __ATOMIC_RELAXED) <=
+	    SERVER_REFUSE_MAX && (r = malloc(sizeof(*r))) != NULL) {
+		r->base = srv->base;
+		r->until = expire_now() + SERVER_REFUSE_LINGER_MS;
+		if (event_base_once(srv->base, fd, EV_READ,
+		    server_refuse_linger, r, &tv) == 0)
+			return;
 	}
+	free(r);
+	__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
+	close(fd);
 }
 
-/* A lingering refused socket is readable, or was silent for too long. */
+/*
+ * A lingering refused socket is readable, or was silent for too long.  It
+ * lingers SERVER_REFUSE_LINGER_MS from the refusal in all, whatever the
+ * client keeps sending.
+ */
 static void
 server_refuse_linger(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval	 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
-	char		 buf[512];
-	ssize_t		 n = 0;
+	struct server_refused	*r = arg;
+	struct timeval		 tv;
+	char			 buf[512];
+	ssize_t			 n = 0;
+	uint64_t		 now;
 
 	if (what & EV_READ) {
 		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 			;
+		now = expire_now();
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(r->until - now) * 1000;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR) &&
-		    event_base_once(arg, fd, EV_READ, server_refuse_linger,
-		    arg, &tv) == 0)
+		    now < r->until && event_base_once(r->base, fd, EV_READ,
+		    server_refuse_linger, r, &tv) == 0)
 			return;		/* still open: wait for its close */
 	}
+	free(r);
 	__atomic_sub_fetch(&server_refusing, 1, __ATOMIC_RELAXED);
 	close(fd);
 }
@@ -272,11 +286,12 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	/*
 	 * Take a place first, then look: two workers that both read a count
-	 * below the limit and then both added to it could go over it.
+	 * below the limit and then both added to it could go over it.  Full:
+	 * make room by closing the connection idle longest (expire.c), and
+	 * refuse only if none has been idle long enough, or another worker
+	 * took the place meanwhile.
 	 */
-	if (__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED) >
-	    srv->max_conns) {
-		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
+	if (!server_take(srv) && (!expire_evict(srv) || !server_take(srv))) {
 		server_refuse(srv, fd);
 		return;
 	}
@@ -286,6 +301,17 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		log_warn("cannot set up a connection");
 		close(fd);
 	}
+}
+
+/* Take a place in --max-conns for a new connection; 0 if it is full. */
+static int
+server_take(struct server *srv)
+{
+	if (__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED) <=
+	    srv->max_conns)
+		return (1);
+	__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
+	return (0);
 }
 
 /*

@@ -48,6 +48,10 @@ static const struct stats_counter stats_counters[] = {
 	  NULL },
 	{ "connections_closed", "proxy_header", STATS_CLOSED(CONN_CLOSE_PROXY),
 	  NULL },
+	{ "connections_closed", "line_timeout",
+	  STATS_CLOSED(CONN_CLOSE_LINE_TIMEOUT), NULL },
+	{ "connections_closed", "evicted", STATS_CLOSED(CONN_CLOSE_EVICTED),
+	  NULL },
 	{ "messages_received", NULL, offsetof(struct stats, messages_in),
 	  "Messages (lines) received and answered." },
 	{ "replies_sent", NULL, offsetof(struct stats, replies_out),
@@ -258,6 +262,8 @@ stats_prometheus(const struct server *srv, struct evbuffer *b)
 	    o->max_message);
 	stats_gauge(b, "idle_timeout_seconds",
 	    "The --idle-timeout, 0 for none.", o->idle_timeout);
+	stats_gauge(b, "line_timeout_seconds",
+	    "The --line-timeout, 0 for none.", o->line_timeout);
 	stats_gauge(b, "threads", "Worker threads (--threads).",
 	    worker_count());
 	process_prometheus(b);

@@ -1,8 +1,10 @@
 #!/bin/sh
-# limits-max-conns.sh - -c N: the N+1st client gets "error: server busy"
-# and is closed; msgd's descriptors stay within its baseline + N + 8 (the
-# refused sockets that may linger) under a burst of refused clients;
-# service resumes once connections close.  RLIMIT_NOFILE is raised to N + MSGD_FD_RESERVE, and
+# limits-max-conns.sh - -c N: with N connections open, a new client gets
+# in by closing the one idle longest, and msgd never holds more than N;
+# with --no-evict the N+1st client gets "error: server busy" and is
+# closed (after a second's linger, however it trickles), msgd's descriptors stay within its baseline + N + 8 (the refused
+# sockets that may linger) under a burst of refused clients, and service
+# resumes once connections close.  RLIMIT_NOFILE is raised to N + MSGD_FD_RESERVE, and
 # when the hard limit is too low -c is lowered, with one warning, and the
 # lowered limit is the one enforced.
 #
@@ -15,10 +17,29 @@ need prlimit
 
 RESERVE=32	# MSGD_FD_RESERVE in src/msgd.h
 N=20
-msgd_start -c $N
+
+# Full: the newcomer is answered, in the place of an idle connection.
+msgd_start -c $N -k --metrics 0
+metrics_port
 fd0=$(fd_count "$MSGD_PID")
 hold $N
 all_open() { [ "$(fd_count "$MSGD_PID")" -eq $((fd0 + N)) ]; }
+wait_for 10 all_open || fail "msgd has $(fd_count "$MSGD_PID") descriptors"
+expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "client $((N + 1))"
+evicted() {
+	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" |
+	    awk '$1 == "msgd_connections_closed_total{reason=\"evicted\"}" {
+		print $2 }'
+}
+expect_eq "$(evicted)" 1 "connections closed to make room"
+[ "$(fd_count "$MSGD_PID")" -le $((fd0 + N)) ] ||
+    fail "msgd holds $(fd_count "$MSGD_PID") descriptors, over -c $N"
+release_hold
+msgd_stop
+
+msgd_start -c $N --no-evict
+fd0=$(fd_count "$MSGD_PID")
+hold $N
 wait_for 10 all_open || fail "msgd has $(fd_count "$MSGD_PID") descriptors"
 
 # A burst of clients past the limit, 8 at a time: every one is told, and
@@ -50,6 +71,16 @@ wait_for 5 all_open ||
     fail "$(fd_count "$MSGD_PID") descriptors after the burst"
 alive "$MSGD_PID" || fail "msgd died"
 
+# A refused client that keeps sending does not keep its socket: the
+# linger ends a second after the refusal, whatever arrives.
+python3 "${top_srcdir:-..}/tests/slowloris.py" trickle "$MSGD_PORT" 'hi\n' \
+    0.2 10 > "$T/trickle.out" || fail "slowloris.py trickle failed"
+grep -qx "reply 'error: server busy\\\\n'" "$T/trickle.out" ||
+    fail "refused trickler: $(cat "$T/trickle.out")"
+t=$(sed -n 's/^closed //p' "$T/trickle.out")
+[ -n "$t" ] && awk -v t="$t" 'BEGIN { exit !(t <= 3) }' ||
+    fail "refused trickler closed after ${t:-never} s, not within 3 s"
+
 # Service resumes as soon as connections close.
 release_hold
 expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "reply after release"
@@ -73,7 +104,7 @@ msgd_stop
 
 # A hard limit of 100 lowers -c 5000 to 100 - 32 = 68, with one warning...
 NOFILE=100:100
-msgd_start -c 5000
+msgd_start -c 5000 --no-evict
 LOW=$((100 - RESERVE))
 grep -q "lowering --max-conns from 5000 to $LOW" "$MSGD_LOG" ||
     fail "no warning about lowering --max-conns"
@@ -95,4 +126,4 @@ prlimit --nofile=32:32 -- "$MSGD" -p 0 -L "$T/low.log" 2> "$T/err"
 expect_eq "$?" 71 "exit status with 32 descriptors"
 grep -q 'descriptor limit 32 is too low' "$T/err" "$T/low.log" ||
     fail "no clear error for a limit of 32: $(cat "$T/err")"
-pass "-c $N refuses with 'server busy' within $max descriptors; -c lowered to fit"
+pass "-c $N makes room, or refuses with 'server busy' within $max descriptors; -c lowered to fit"

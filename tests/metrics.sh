@@ -10,7 +10,7 @@ need nc
 need curl
 need python3
 
-msgd_start -c 2 -M 32 --metrics 127.0.0.1:0
+msgd_start -c 2 -M 32 --no-evict --metrics 127.0.0.1:0
 metrics_port
 URL=http://127.0.0.1:$MPORT
 
@@ -75,7 +75,8 @@ for m in connections_accepted_total connections_open max_connections \
 	grep -q "^# TYPE msgd_$m " "$T/before" || fail "no TYPE for msgd_$m"
 	[ -n "$(sample "$T/before" "msgd_$m")" ] || fail "no msgd_$m"
 done
-for r in done error idle_timeout too_long proxy_header; do
+for r in done error idle_timeout too_long proxy_header line_timeout \
+    evicted; do
 	[ -n "$(sample "$T/before" \
 	    "msgd_connections_closed_total{reason=\"$r\"}")" ] ||
 	    fail "no msgd_connections_closed_total{reason=\"$r\"}"

@@ -18,7 +18,7 @@ start() {
 one_open() { [ "$(metric connections_open)" = 1 ]; }
 both_draining() { [ "$(grep -c 'stopping: draining' "$MSGD_LOG")" = 2 ]; }
 
-start -t 2 -c 3
+start -t 2 -c 3 --no-evict
 
 expect_eq "$(ls "/proc/$MSGD_PID/task" | wc -l)" "2" "threads"
 n=$(ss -Hltn "sport = :$MSGD_PORT" | grep -c '127\.0\.0\.1:')
