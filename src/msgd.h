@@ -60,6 +60,8 @@ enum conn_close {
 	CONN_CLOSE_IDLE,	/* --idle-timeout */
 	CONN_CLOSE_TOO_LONG,	/* a line over --max-message */
 	CONN_CLOSE_PROXY,	/* a missing or malformed PROXY header */
+	CONN_CLOSE_PER_SOURCE,	/* --max-conns-per-source, at the PROXY
+				   header */
 	CONN_CLOSE_NREASONS
 };
 
@@ -87,6 +89,7 @@ struct stats_histogram_conn {
 struct stats {
 	uint64_t	accepted;
 	uint64_t	refused_busy;
+	uint64_t	refused_per_source;
 	uint64_t	closed[CONN_CLOSE_NREASONS];
 	uint64_t	messages_in;
 	uint64_t	replies_out;
@@ -123,6 +126,16 @@ struct listener {
 	struct evconnlistener	*lev;
 };
 
+/*
+ * Where connections come from, for --max-conns-per-source (source.c): an
+ * IPv4 address (as IPv4-mapped IPv6) or an IPv6 /64 (the rest zero).
+ */
+struct source_key {
+	unsigned char		 addr[16];
+};
+struct source;
+struct proxy_header;
+
 enum conn_state {
 	CONN_READING,		/* answering what the client sends */
 	CONN_CLOSING,		/* last reply queued: flush, then linger */
@@ -136,6 +149,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* srv->conns, then srv->dead */
 	struct server		*srv;
 	struct conn_bufs	*bufs;		/* NULL until something waits */
+	struct source		*source;	/* counted there, or NULL */
 	struct event		 read_ev;
 	int			 fd;		/* -1 once closed */
 	size_t			 scanned;	/* input bytes known LF-free */
@@ -193,6 +207,7 @@ struct server *server_new(struct event_base *, const struct options *,
 void	 server_free(struct server *);
 void	 server_conn_opened(struct server *);
 void	 server_conn_closed(struct server *);
+void	 server_refuse(struct server *, int, uint64_t *);
 void	 server_drain(struct server *);
 
 /* conn.c */
@@ -200,6 +215,15 @@ struct conn *conn_new(struct server *, int);
 void	 conn_close(struct conn *, enum conn_close);
 void	 conn_reap(evutil_socket_t, short, void *);
 void	 conn_shutdown(struct conn *);
+
+/* source.c */
+int	 source_key(struct source_key *, int, const void *);
+void	 source_name(const struct source_key *, char *, size_t);
+int	 source_add(const struct source_key *, long, struct source **);
+void	 source_release(struct source *);
+int	 source_accept(struct server *, const struct sockaddr *,
+	    struct source **);
+int	 source_proxied(struct conn *, const struct proxy_header *);
 
 /* connbuf.c */
 ssize_t	 connbuf_fill(struct evbuffer *, int);
