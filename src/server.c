@@ -270,20 +270,24 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		srv->pause_ms = 0;
 	}
 	/*
+	 * The source's limit first: a source over it must not take, or make
+	 * room for itself among, the places of others.
+	 */
+	if (source_accept(srv, sa, &src) == -1) {
+		server_refuse(srv, fd, &srv->stats.refused_per_source);
+		return;
+	}
+	/*
 	 * Take a place first, then look: two workers that both read a count
 	 * below the limit and then both added to it could go over it.
 	 */
 	if (__atomic_add_fetch(&server_total, 1, __ATOMIC_RELAXED) >
 	    srv->max_conns) {
 		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
+		source_release(src);
 		log_trace("refused a connection: %ld open, --max-conns %ld",
 		    srv->nconns, srv->max_conns);
 		server_refuse(srv, fd, &srv->stats.refused_busy);
-		return;
-	}
-	if (source_accept(srv, sa, &src) == -1) {
-		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
-		server_refuse(srv, fd, &srv->stats.refused_per_source);
 		return;
 	}
 	STATS_ADD(srv->stats.accepted, 1);

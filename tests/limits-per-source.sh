@@ -5,7 +5,8 @@
 # gives the places back; the limit holds for the process across -t 4
 # workers; with --proxy-protocol the source is the header's address (the
 # balancer's own is not counted; a header without one counts under the
-# peer's); the refusals are in /metrics under reason="per_source".
+# peer's); the refusals are in /metrics under reason="per_source", and
+# the source's limit is looked at before --max-conns.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
@@ -92,7 +93,19 @@ expect_eq "$(printf 'hi\n' | ask)" "$HELLO" "-t 4: 127.0.0.1 after the rounds"
 expect_eq "$(refused per_source)" 3 "-t 4: refusals counted"
 msgd_stop
 
-# 3. --proxy-protocol: the address in the header is the source.
+# 3. At -c N too, a source over its limit is refused for its source:
+# it takes no place from, and makes none among, the others'.
+msgd_start -c $N --max-conns-per-source $N --metrics 0
+metrics_port
+held
+expect_eq "$(printf 'hi\n' | ask)" "$BUSY" "client $((N + 1)) at -c $N"
+expect_eq "$(refused per_source)/$(refused busy)" 1/0 \
+    "refusals per_source/busy at -c $N"
+open_is $N || fail "$(sample msgd_connections_open) open, not the $N held"
+let_go
+msgd_stop
+
+# 4. --proxy-protocol: the address in the header is the source.
 msgd_start -k --proxy-protocol --max-conns-per-source $N --metrics 0
 metrics_port
 held "$(printf 'PROXY TCP4 192.0.2.1 127.0.0.1 40000 5000\r\nhi')"
