@@ -207,11 +207,11 @@ server_listen(struct server *srv, int on)
 }
 
 /*
- * Over a limit: say so, count it (a refused counter in srv->stats), and
- * close.  Whatever the client already sent is
- * read first, and the socket lingers for what is still on its way, so that
- * the close does not turn into a reset that could destroy the error line
- * before the client reads it.
+ * Over a limit: say so, count it in *counter (one of srv->stats' refused
+ * counters), and close.  Whatever the client already sent is read first,
+ * and the socket lingers for what is still on its way, so that the close
+ * does not turn into a reset that could destroy the error line before the
+ * client reads it.
  */
 void
 server_refuse(struct server *srv, int fd, uint64_t *counter)
