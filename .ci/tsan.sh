@@ -117,8 +117,9 @@ release_hold
 
 # 2. Without it: msgbench conn against a one-shot msgd, ping and pipe
 # against a keep-open one, all at once; held connections at SIGTERM.
-start oneshot
-start keep -k
+# Every connection is counted in the per-source table all workers share.
+start oneshot --max-conns-per-source 1000000
+start keep -k --max-conns-per-source 1000000
 MSGD_PORT=$keep_PORT
 hold 20 held
 churn oneshot

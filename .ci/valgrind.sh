@@ -34,8 +34,8 @@ exec valgrind -q --error-exitcode=99 --leak-check=full \\
 EOS
 chmod +x "$vg/msgd"
 TESTS=${VALGRIND_TESTS:-"reply keep-open errors concurrent hostile-garbage
-    limits-max-message limits-idle-timeout hostile-linger hostile-drain
-    hostile-backpressure"}
+    limits-max-message limits-idle-timeout limits-per-source hostile-linger
+    hostile-drain hostile-backpressure"}
 status=0
 for t in $TESTS; do
 	echo "=== $t under valgrind"

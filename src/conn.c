@@ -123,11 +123,16 @@ conn_close(struct conn *c, enum conn_close why)
 		return;
 	log_trace("connection %d: closed", c->fd);
 	stats_closed(&srv->stats, why, stats_now() - c->opened);
+	source_release(c->source);
+	c->source = NULL;
 	event_del(&c->read_ev);
 	if (c->bufs != NULL)
 		event_del(&c->bufs->write_ev);
 	expire_stop(c);
-	close(c->fd);
+	if (why == CONN_CLOSE_PER_SOURCE)	/* it is told, then closed */
+		server_refuse(srv, c->fd, &srv->stats.refused_per_source);
+	else
+		close(c->fd);
 	c->fd = -1;
 	c->state = CONN_DEAD;
 	TAILQ_REMOVE(&srv->conns, c, entry);
@@ -510,7 +515,7 @@ conn_keep(struct conn *c, const char *rest, size_t len)
 /*
  * --proxy-protocol: the balancer's header comes first.  Returns 1 when it
  * has been consumed, 0 if more input is needed, -1 if the connection was
- * closed for a bad header.
+ * closed for a bad header or refused for its source.
  */
 static int
 conn_proxy(struct conn *c)
@@ -547,6 +552,10 @@ conn_proxy(struct conn *c)
 	else
 		log_trace("connection %d: PROXY v%d without an address", fd,
 		    h.version);
+	if (source_proxied(c, &h) == -1) {
+		conn_close(c, CONN_CLOSE_PER_SOURCE);
+		return (-1);
+	}
 	return (1);
 }
 

@@ -91,9 +91,10 @@ msgd_log_start(const struct server *srv, int activated)
 	    o->keep_open ? "keep-open" : "one-shot",
 	    o->echo ? "echo" : "fixed message", o->threads,
 	    o->threads > 1 ? "s" : "");
-	log_debug("limits: --max-conns %ld, --max-message %ld, "
-	    "--idle-timeout %ld, --drain-timeout %ld", srv->max_conns,
-	    o->max_message, o->idle_timeout, o->drain_timeout);
+	log_debug("limits: --max-conns %ld, --max-conns-per-source %ld, "
+	    "--max-message %ld, --idle-timeout %ld, --drain-timeout %ld",
+	    srv->max_conns, o->max_conns_per_source, o->max_message,
+	    o->idle_timeout, o->drain_timeout);
 }
 
 int

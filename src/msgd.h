@@ -85,6 +85,8 @@ enum conn_close {
 	CONN_CLOSE_PROXY,	/* a missing, late or malformed PROXY header */
 	CONN_CLOSE_LINE_TIMEOUT, /* --line-timeout */
 	CONN_CLOSE_EVICTED,	/* closed to make room when full */
+	CONN_CLOSE_PER_SOURCE,	/* --max-conns-per-source, at the PROXY
+				   header */
 	CONN_CLOSE_NREASONS
 };
 
@@ -112,6 +114,7 @@ struct stats_histogram_conn {
 struct stats {
 	uint64_t	accepted;
 	uint64_t	refused_busy;
+	uint64_t	refused_per_source;
 	uint64_t	closed[CONN_CLOSE_NREASONS];
 	uint64_t	messages_in;
 	uint64_t	replies_out;
@@ -148,6 +151,16 @@ struct listener {
 	struct evconnlistener	*lev;
 };
 
+/*
+ * Where connections come from, for --max-conns-per-source (source.c): an
+ * IPv4 address (as IPv4-mapped IPv6) or an IPv6 /64 (the rest zero).
+ */
+struct source_key {
+	unsigned char		 addr[16];
+};
+struct source;
+struct proxy_header;
+
 enum conn_state {
 	CONN_READING,		/* answering what the client sends */
 	CONN_CLOSING,		/* last reply queued: flush, then linger */
@@ -172,6 +185,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 expire_entry;	/* srv->expiring[expiring] */
 	struct server		*srv;
 	struct conn_bufs	*bufs;		/* NULL until something waits */
+	struct source		*source;	/* counted there, or NULL */
 	struct event		 read_ev;
 	int			 fd;		/* -1 once closed */
 	size_t			 scanned;	/* input bytes known LF-free */
@@ -234,6 +248,7 @@ struct server *server_new(struct event_base *, const struct options *,
 void	 server_free(struct server *);
 void	 server_conn_opened(struct server *);
 void	 server_conn_closed(struct server *);
+void	 server_refuse(struct server *, int, uint64_t *);
 void	 server_drain(struct server *);
 
 /* conn.c */
@@ -251,6 +266,15 @@ void	 expire_active(struct conn *);
 void	 expire_start(struct conn *, enum expire_kind);
 void	 expire_stop(struct conn *);
 int	 expire_evict(struct server *);
+
+/* source.c */
+int	 source_key(struct source_key *, int, const void *);
+void	 source_name(const struct source_key *, char *, size_t);
+int	 source_add(const struct source_key *, long, struct source **);
+void	 source_release(struct source *);
+int	 source_accept(struct server *, const struct sockaddr *,
+	    struct source **);
+int	 source_proxied(struct conn *, const struct proxy_header *);
 
 /* connbuf.c */
 ssize_t	 connbuf_fill(struct evbuffer *, int, char *);

@@ -25,13 +25,15 @@
 
 enum {
 	OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST,
-	OPT_LINE_TIMEOUT, OPT_NO_EVICT
+	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE
 };
 
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qt:T:u:UvV";
 
 static const struct option options_long[] = {
 	{ "max-conns",		required_argument,	NULL, 'c' },
+	{ "max-conns-per-source", required_argument,	NULL,
+	  OPT_MAX_CONNS_PER_SOURCE },
 	{ "daemon",		no_argument,		NULL, 'd' },
 	{ "echo",		no_argument,		NULL, 'e' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -78,6 +80,9 @@ static const char options_usage_text[] =
 "Limits:\n"
 "  -t, --threads=N         N worker threads sharing the port [default: 1]\n"
 "  -c, --max-conns=N       open connections at most [default: 10000]\n"
+"      --max-conns-per-source=N\n"
+"                          open connections from one IPv4 address or IPv6\n"
+"                          /64 at most, 0 = no limit [default: 0]\n"
 "  -M, --max-message=BYTES\n"
 "                          longest line accepted [default: 65536]\n"
 "  -i, --idle-timeout=SECS\n"
@@ -85,7 +90,8 @@ static const char options_usage_text[] =
 "                          SECS, 0 = never [default: 60]\n"
 "      --line-timeout=SECS\n"
 "                          close a connection whose line is not complete\n"
-"                          SECS after its first byte, 0 = never [10]\n"
+"                          SECS after its first byte, 0 = never\n"
+"                          [default: 10]\n"
 "      --no-evict          when full, refuse new clients [default: close\n"
 "                          the connection idle longest to make room]\n"
 "  -T, --drain-timeout=SECS\n"
@@ -147,6 +153,7 @@ options_defaults(struct options *o)
 	o->log_dest = LOG_TO_STDERR;
 	o->verbose = LOG_V_INFO;
 	o->max_conns = DEFAULT_MAX_CONNS;
+	o->max_conns_per_source = DEFAULT_MAX_CONNS_PER_SOURCE;
 	o->max_message = DEFAULT_MAX_MESSAGE;
 	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	o->line_timeout = DEFAULT_LINE_TIMEOUT;
@@ -441,6 +448,15 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 				o->udp_rate = n;
 			else
 				o->udp_burst = n;
+			break;
+		case OPT_MAX_CONNS_PER_SOURCE:
+			n = options_number(optarg, 0, MAX_MAX_CONNS, &ok);
+			if (!ok)
+				return (options_error(errbuf, errlen,
+				    "invalid --max-conns-per-source '%s': must "
+				    "be a number from 0 (no limit) to %d",
+				    optarg, MAX_MAX_CONNS));
+			o->max_conns_per_source = n;
 			break;
 		case OPT_PROXY_PROTOCOL:
 			o->proxy_protocol = 1;

@@ -16,6 +16,7 @@
 #define DEFAULT_PORT		5000
 #define DEFAULT_MESSAGE		"Hello, client!"
 #define DEFAULT_MAX_CONNS	10000
+#define DEFAULT_MAX_CONNS_PER_SOURCE 0	/* none: NAT; see msgd(8) */
 #define DEFAULT_MAX_MESSAGE	65536
 #define DEFAULT_IDLE_TIMEOUT	60
 #define DEFAULT_LINE_TIMEOUT	10
@@ -43,6 +44,7 @@ struct options {
 	int		 log_dest_set;
 	int		 verbose;
 	long		 max_conns;
+	long		 max_conns_per_source;	/* 0: no limit */
 	long		 max_message;
 	long		 idle_timeout;
 	long		 line_timeout;

@@ -70,7 +70,6 @@ static void	server_accept(struct evconnlistener *, evutil_socket_t,
 static void	server_accept_error(struct evconnlistener *, void *);
 static void	server_pause_done(evutil_socket_t, short, void *);
 static void	server_policy(struct server *, const struct options *);
-static void	server_refuse(struct server *, int);
 static void	server_refuse_linger(evutil_socket_t, short, void *);
 static void	server_listen(struct server *, int);
 
@@ -206,27 +205,26 @@ server_listen(struct server *srv, int on)
 }
 
 /*
- * Over the limit: say so and close.  Whatever the client already sent is
- * read first, and the socket lingers for what is still on its way, so that
- * the close does not turn into a reset that could destroy the error line
- * before the client reads it.
+ * Over a limit: say so, count it in *counter (one of srv->stats' refused
+ * counters), and close.  Whatever the client already sent is read first,
+ * and the socket lingers for what is still on its way, so that the close
+ * does not turn into a reset that could destroy the error line before the
+ * client reads it.
  */
-static void
-server_refuse(struct server *srv, int fd)
+void
+server_refuse(struct server *srv, int fd, uint64_t *counter)
 {
 	struct timeval		 tv = { 0, SERVER_REFUSE_LINGER_MS * 1000 };
 	struct server_refused	*r = NULL;
 	char			 buf[512];
 
-	STATS_ADD(srv->stats.refused_busy, 1);
+	STATS_ADD(*counter, 1);
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
 	if (send(fd, server_busy, sizeof(server_busy) - 1,
 	    MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
 		STATS_ADD(srv->stats.bytes_out, sizeof(server_busy) - 1);
 	shutdown(fd, SHUT_WR);
-	log_trace("refused a connection: %ld open, --max-conns %ld",
-	    srv->nconns, srv->max_conns);
 	if (__atomic_add_fetch(&server_refusing, 1, __ATOMIC_RELAXED) <=
 	    SERVER_REFUSE_MAX && (r = malloc(sizeof(*r))) != NULL) {
 		r->base = srv->base;
@@ -275,14 +273,23 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server	*srv = arg;
+	struct conn	*c;
+	struct source	*src;
 
 	(void)lev;
-	(void)sa;
 	(void)salen;
 	if (srv->pause_ms != 0 && server_now_ms() -
 	    server_emfile_at[srv->worker] >= SERVER_PAUSE_MAX_MS) {
 		log_info("descriptors available again: accepting");
 		srv->pause_ms = 0;
+	}
+	/*
+	 * The source's limit first: a source over it must not take, or make
+	 * room for itself among, the places of others.
+	 */
+	if (source_accept(srv, sa, &src) == -1) {
+		server_refuse(srv, fd, &srv->stats.refused_per_source);
+		return;
 	}
 	/*
 	 * Take a place first, then look: two workers that both read a count
@@ -292,15 +299,20 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	 * took the place meanwhile.
 	 */
 	if (!server_take(srv) && (!expire_evict(srv) || !server_take(srv))) {
-		server_refuse(srv, fd);
+		source_release(src);
+		log_trace("refused a connection: %ld open, --max-conns %ld",
+		    srv->nconns, srv->max_conns);
+		server_refuse(srv, fd, &srv->stats.refused_busy);
 		return;
 	}
 	STATS_ADD(srv->stats.accepted, 1);
-	if (conn_new(srv, fd) == NULL) {
+	if ((c = conn_new(srv, fd)) == NULL) {
 		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
+		source_release(src);
 		log_warn("cannot set up a connection");
 		close(fd);
-	}
+	} else
+		c->source = src;
 }
 
 /* Take a place in --max-conns for a new connection; 0 if it is full. */

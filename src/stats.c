@@ -38,7 +38,10 @@ static const struct stats_counter stats_counters[] = {
 	  "Connections accepted and served." },
 	{ "connections_refused", "busy",
 	  offsetof(struct stats, refused_busy),
-	  "Connections refused, by reason (busy: over --max-conns)." },
+	  "Connections refused, by reason (busy: over --max-conns; "
+	  "per_source: over --max-conns-per-source)." },
+	{ "connections_refused", "per_source",
+	  offsetof(struct stats, refused_per_source), NULL },
 	{ "connections_closed", "done", STATS_CLOSED(CONN_CLOSE_DONE),
 	  "Accepted connections closed, by reason." },
 	{ "connections_closed", "error", STATS_CLOSED(CONN_CLOSE_ERROR), NULL },
@@ -52,6 +55,8 @@ static const struct stats_counter stats_counters[] = {
 	  STATS_CLOSED(CONN_CLOSE_LINE_TIMEOUT), NULL },
 	{ "connections_closed", "evicted", STATS_CLOSED(CONN_CLOSE_EVICTED),
 	  NULL },
+	{ "connections_closed", "per_source",
+	  STATS_CLOSED(CONN_CLOSE_PER_SOURCE), NULL },
 	{ "messages_received", NULL, offsetof(struct stats, messages_in),
 	  "Messages (lines) received and answered." },
 	{ "replies_sent", NULL, offsetof(struct stats, replies_out),
@@ -258,6 +263,9 @@ stats_prometheus(const struct server *srv, struct evbuffer *b)
 	    srv->draining);
 	stats_gauge(b, "max_connections", "The --max-conns limit in force.",
 	    srv->max_conns);
+	stats_gauge(b, "max_connections_per_source",
+	    "The --max-conns-per-source limit, 0 for none.",
+	    o->max_conns_per_source);
 	stats_gauge(b, "max_message_bytes", "The --max-message limit.",
 	    o->max_message);
 	stats_gauge(b, "idle_timeout_seconds",

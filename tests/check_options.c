@@ -63,6 +63,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(o.log_dest, LOG_TO_STDERR);
 	ck_assert_int_eq(o.verbose, LOG_V_INFO);
 	ck_assert_int_eq(o.max_conns, 10000);
+	ck_assert_int_eq(o.max_conns_per_source, 0);
 	ck_assert_int_eq(o.max_message, 65536);
 	ck_assert_int_eq(o.idle_timeout, 60);
 	ck_assert_int_eq(o.drain_timeout, 10);
@@ -120,6 +121,28 @@ START_TEST(test_counts)
 	refused(parse("-i", "-1", NULL), "--idle-timeout", "-1");
 	refused(parse("-i", "1.5", NULL), "--idle-timeout", "1.5");
 	refused(parse("-T", "-2", NULL), "--drain-timeout", "-2");
+}
+END_TEST
+
+/* --max-conns-per-source: 0 (no limit) to MAX_MAX_CONNS. */
+START_TEST(test_per_source)
+{
+	ck_assert_int_eq(parse("--max-conns-per-source=7", NULL), OPTIONS_RUN);
+	ck_assert_int_eq(o.max_conns_per_source, 7);
+	ck_assert_int_eq(parse("--max-conns-per-source", "0", NULL),
+	    OPTIONS_RUN);
+	ck_assert_int_eq(o.max_conns_per_source, 0);
+	ck_assert_int_eq(parse("--max-conns-per-source=1000000", NULL),
+	    OPTIONS_RUN);
+	ck_assert_int_eq(o.max_conns_per_source, MAX_MAX_CONNS);
+	refused(parse("--max-conns-per-source=1000001", NULL),
+	    "invalid --max-conns-per-source '1000001'", "0 (no limit)");
+	refused(parse("--max-conns-per-source=-1", NULL),
+	    "--max-conns-per-source", "'-1'");
+	refused(parse("--max-conns-per-source=five", NULL),
+	    "--max-conns-per-source", "five");
+	refused(parse("--max-conns-per-source", NULL), "needs a value",
+	    "--max-conns-per-source");
 }
 END_TEST
 
@@ -268,6 +291,7 @@ options_suite(void)
 	suite_add_tcase(s, good);
 	tcase_add_test(bad, test_port_range);
 	tcase_add_test(bad, test_counts);
+	tcase_add_test(bad, test_per_source);
 	tcase_add_test(bad, test_addresses);
 	tcase_add_test(bad, test_too_many_addresses);
 	tcase_add_test(bad, test_message);

@@ -147,10 +147,11 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # hold N [LINE]: keep N connections to msgd open until release_hold; with
 # a LINE, each one sends it and reads its reply first (else they are idle).
+# They connect to $HOLD_HOST (::1 for IPv6), by default 127.0.0.1.
 hold() {
 	mkfifo "$T/hold.in"
 	python3 "${top_srcdir:-..}/tests/hold.py" "$MSGD_PORT" "$1" \
-	    127.0.0.1 ${2+"$2"} < "$T/hold.in" > "$T/hold.out" &
+	    "${HOLD_HOST:-127.0.0.1}" ${2+"$2"} < "$T/hold.in" > "$T/hold.out" &
 	HOLD_PID=$!
 	track "$HOLD_PID"
 	exec 7> "$T/hold.in"

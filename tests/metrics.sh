@@ -71,18 +71,21 @@ promtool_check "$T/before"
 for m in connections_accepted_total connections_open max_connections \
     messages_received_total replies_sent_total received_bytes_total \
     sent_bytes_total accept_pauses_total max_message_bytes \
-    idle_timeout_seconds; do
+    idle_timeout_seconds max_connections_per_source; do
 	grep -q "^# TYPE msgd_$m " "$T/before" || fail "no TYPE for msgd_$m"
 	[ -n "$(sample "$T/before" "msgd_$m")" ] || fail "no msgd_$m"
 done
 for r in done error idle_timeout too_long proxy_header line_timeout \
-    evicted; do
+    evicted per_source; do
 	[ -n "$(sample "$T/before" \
 	    "msgd_connections_closed_total{reason=\"$r\"}")" ] ||
 	    fail "no msgd_connections_closed_total{reason=\"$r\"}"
 done
 expect_eq "$(sample "$T/before" \
     'msgd_connections_refused_total{reason="busy"}')" 0 "refused busy"
+expect_eq "$(sample "$T/before" \
+    'msgd_connections_refused_total{reason="per_source"}')" 0 \
+    "refused per source"
 for old in msgd_uptime_seconds msgd_connections_refused_busy_total \
     msgd_connections_idle_closed_total msgd_connections_too_long_closed_total; do
 	grep -q "^$old " "$T/before" && fail "$old is still exported"
@@ -148,6 +151,7 @@ promtool_check "$T/after"
 
 delta msgd_connections_accepted_total 13
 delta 'msgd_connections_refused_total{reason="busy"}' 1
+delta 'msgd_connections_refused_total{reason="per_source"}' 0
 delta 'msgd_connections_closed_total{reason="done"}' 10
 delta 'msgd_connections_closed_total{reason="too_long"}' 1
 delta 'msgd_connections_closed_total{reason="idle_timeout"}' 0
