@@ -33,9 +33,12 @@
  * kind may write LOG_BURST lines in a window of LOG_WINDOW_MS that
  * starts at its first line; past that, lines are counted, the first of
  * them kept, and when the window closes one line says "N more like this
- * in the last S s: <the first one not written>".  So an attack costs at
- * most LOG_BURST + 1 lines per kind every 10 s, the first line of any
- * kind is always written, and nothing is dropped without being counted.
+ * in the last S s: <the first one not written>".  The first line of a
+ * kind from each thread is always written, over the burst if need be, so
+ * a one-off per worker (its drain line at SIGTERM, with -t 16) is never
+ * held back.  So an attack costs at most LOG_BURST + 1 lines per kind
+ * every 10 s (and once, one more per worker), the first line of any kind
+ * is always written, and nothing is dropped without being counted.
  * The window closes when the kind's next line comes, or at the latest
  * LOG_TICK_MS later by a timer on the main event loop (log_limit_start),
  * so a count is written even if the attack stops; log_limit_stop, fatal
@@ -101,6 +104,7 @@ struct log_kind {
 	int		 pri;
 	uint64_t	 start;		/* the window's, in ms */
 	unsigned int	 written;	/* lines written in the window */
+	uint64_t	 threads;	/* log_thread ids that wrote one */
 	unsigned long	 held;		/* lines held back in it */
 	char		 first[LOG_MSG_MAX]; /* the first held back */
 };
@@ -118,6 +122,8 @@ static struct log_kind	 log_kinds[LOG_KINDS];	/* under the lock */
 static struct event	*log_tick_ev;		/* main thread only */
 static const char	 log_site_libevent[] = "libevent";
 static const char	 log_site_other[] = "other";
+static int		 log_nthreads;		/* atomic */
+static __thread int	 log_thread = -1;	/* this thread's id */
 
 /* Set before the workers start, or read and written atomically. */
 static enum log_dest	 log_dest = LOG_TO_STDERR;
@@ -575,6 +581,7 @@ log_kind_get(const void *site, uint32_t hash, int pri, uint64_t now,
 	spare->pri = pri;
 	spare->start = now;
 	spare->written = 0;
+	spare->threads = 0;
 	spare->held = 0;
 	return (spare);
 }
@@ -591,8 +598,8 @@ log_summary_emit(const struct log_summary *sum)
 }
 
 /*
- * Whether to write a line of this kind now: 1 while its window has room,
- * else 0 and it is counted.  A count from a window that closed is written
+ * Whether to write a line of this kind now: 1 while its window has room
+ * or if this thread never wrote one, else 0 and it is counted.  A count from a window that closed is written
  * first.
  */
 static int
@@ -600,13 +607,20 @@ log_limit(int pri, const void *site, uint32_t hash, const char *msg)
 {
 	struct log_summary	 sum;
 	struct log_kind		*k;
+	uint64_t		 me = 0;
 	int			 ok;
 
+	if (log_thread == -1)
+		log_thread = __atomic_fetch_add(&log_nthreads, 1,
+		    __ATOMIC_RELAXED);
+	if (log_thread < 64)
+		me = (uint64_t)1 << log_thread;
 	pthread_mutex_lock(&log_kinds_lock);
 	k = log_kind_get(site, hash, pri, log_now_ms(), &sum);
-	if ((ok = k->written < LOG_BURST))
+	if ((ok = k->written < LOG_BURST || (k->threads & me) == 0)) {
 		k->written++;
-	else if (k->held++ == 0)
+		k->threads |= me;
+	} else if (k->held++ == 0)
 		snprintf(k->first, sizeof(k->first), "%s", msg);
 	pthread_mutex_unlock(&log_kinds_lock);
 	if (sum.held > 0)
