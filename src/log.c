@@ -599,8 +599,8 @@ log_summary_emit(const struct log_summary *sum)
 
 /*
  * Whether to write a line of this kind now: 1 while its window has room
- * or if this thread never wrote one, else 0 and it is counted.  A count from a window that closed is written
- * first.
+ * or if this thread never wrote one, else 0 and it is counted.  A count
+ * from a window that closed is written first.
  */
 static int
 log_limit(int pri, const void *site, uint32_t hash, const char *msg)
