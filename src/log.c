@@ -26,6 +26,33 @@
  * LOG_WAIT_MS, then lines are dropped, without waiting, until it takes
  * one again, and how many were lost is said then.
  *
+ * No client may flood the log either.  Every line shown at the default
+ * verbosity (log_warn, log_warnx, log_info, and libevent's warnings) is
+ * of a kind: the call site, that is its format string, or for libevent,
+ * which hands over finished text, that text with its digits left out.  A
+ * kind may write LOG_BURST lines in a window of LOG_WINDOW_MS that
+ * starts at its first line; past that, lines are counted, the first of
+ * them kept, and when the window closes one line says "N more like this
+ * in the last S s: <the first one not written>".  The first line of a
+ * kind from each thread is always written, over the burst if need be, so
+ * a one-off per worker (its drain line at SIGTERM, with -t 16) is never
+ * held back.  So an attack costs at most LOG_BURST + 1 lines per kind
+ * every 10 s (and once, one more per worker), the first line of any kind
+ * is always written, and nothing is dropped without being counted.
+ * The window closes when the kind's next line comes, or at the latest
+ * LOG_TICK_MS later by a timer on the main event loop (log_limit_start),
+ * so a count is written even if the attack stops; log_limit_stop, fatal
+ * and log_close write what is still counted.  The timer ticks once a
+ * second: arming it only when a line is held back would mean event_add
+ * on the main loop from any worker, and from inside libevent's own log
+ * callback.  -v and -vv lines are not limited: they are asked for, to
+ * see every event; fatal errors are never held back.
+ *
+ * The kinds are a small table under one mutex, taken once per line at
+ * the default verbosity: a line costs a write(2) anyway, and a held-back
+ * one now costs no more than the lock.  Lines are formatted and written
+ * outside it.
+ *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
  */
@@ -39,10 +66,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sysexits.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +86,44 @@
 
 /* The longest message; longer ones are cut. */
 #define LOG_MSG_MAX	1024
+
+/*
+ * The limiter (see the top): LOG_BURST lines of a kind per window, then
+ * one line of how many more.  LOG_KINDS is well over the number of call
+ * sites at the default verbosity; should more kinds have a window open
+ * at once, the rest share the last entry (and its burst).
+ */
+#define LOG_BURST	5
+#define LOG_WINDOW_MS	10000
+#define LOG_TICK_MS	1000
+#define LOG_KINDS	64
+
+struct log_kind {
+	const void	*site;		/* the format string; NULL: unused */
+	uint32_t	 hash;		/* of libevent's text */
+	int		 pri;
+	uint64_t	 start;		/* the window's, in ms */
+	unsigned int	 written;	/* lines written in the window */
+	uint64_t	 threads;	/* log_thread ids that wrote one */
+	unsigned long	 held;		/* lines held back in it */
+	char		 first[LOG_MSG_MAX]; /* the first held back */
+};
+
+/* A count to write, copied out of the table. */
+struct log_summary {
+	int		 pri;
+	unsigned long	 held;
+	uint64_t	 ms;		/* since its window started */
+	char		 first[LOG_MSG_MAX];
+};
+
+static pthread_mutex_t	 log_kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_kind	 log_kinds[LOG_KINDS];	/* under the lock */
+static struct event	*log_tick_ev;		/* main thread only */
+static const char	 log_site_libevent[] = "libevent";
+static const char	 log_site_other[] = "other";
+static int		 log_nthreads;		/* atomic */
+static __thread int	 log_thread = -1;	/* this thread's id */
 
 /* Set before the workers start, or read and written atomically. */
 static enum log_dest	 log_dest = LOG_TO_STDERR;
@@ -76,6 +144,17 @@ static void	log_line(int, int, const char *, const char *);
 static void	log_plain(int, int, const char *);
 static void	log_vwrite(int, const char *, va_list, int)
 		    __attribute__((format(printf, 2, 0)));
+static void	log_emit(int, const char *);
+static uint64_t	log_now_ms(void);
+static uint32_t	log_hash(const char *);
+static void	log_kind_close(struct log_kind *, uint64_t,
+		    struct log_summary *);
+static struct log_kind *log_kind_get(const void *, uint32_t, int, uint64_t,
+		    struct log_summary *);
+static void	log_summary_emit(const struct log_summary *);
+static int	log_limit(int, const void *, uint32_t, const char *);
+static void	log_limit_flush(int);
+static void	log_limit_tick(evutil_socket_t, short, void *);
 static void	log_event_cb(int, const char *);
 
 /*
@@ -205,6 +284,7 @@ log_reopen(void)
 void
 log_close(void)
 {
+	log_limit_flush(1);
 	if (log_fd != -1 && log_fd != STDERR_FILENO)
 		close(log_fd);
 	log_fd = -1;
@@ -240,13 +320,24 @@ log_set_exit_hook(void (*hook)(int))
 	__atomic_store_n(&log_exit_hook, hook, __ATOMIC_RELAXED);
 }
 
+/*
+ * libevent's warnings are kinds by their text (without digits, which are
+ * descriptors and counts), not by the one format that carries them all.
+ */
 static void
 log_event_cb(int severity, const char *msg)
 {
-	if (severity >= EVENT_LOG_WARN)
-		log_warnx("libevent: %s", msg);
-	else
+	char	line[LOG_MSG_MAX];
+	int	saved = errno;
+
+	if (severity < EVENT_LOG_WARN) {
 		log_trace("libevent: %s", msg);
+		return;
+	}
+	snprintf(line, sizeof(line), "libevent: %s", msg);
+	if (log_limit(LOG_WARNING, log_site_libevent, log_hash(msg), line))
+		log_emit(LOG_WARNING, line);
+	errno = saved;
 }
 
 /* Route libevent's own messages through this module. */
@@ -353,25 +444,17 @@ log_plain(int fd, int sock, const char *msg)
 }
 
 /*
- * Format once, then write to the destination and, for errors, to the
- * console if the destination is not already the console.
+ * Write to the destination and, for errors, to the console if the
+ * destination is not already the console.
  */
 static void
-log_vwrite(int pri, const char *fmt, va_list ap, int with_errno)
+log_emit(int pri, const char *msg)
 {
-	char	 msg[LOG_MSG_MAX], stamp[64];
-	int	 saved = errno, console, fd;
-	size_t	 n;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (with_errno) {
-		n = strlen(msg);
-		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
-	}
+	char	 stamp[64];
+	int	 console, fd;
 
 	if (!log_opened) {
 		log_plain(STDERR_FILENO, 0, msg);
-		errno = saved;
 		return;
 	}
 	console = __atomic_load_n(&log_console_fd, __ATOMIC_RELAXED);
@@ -389,7 +472,224 @@ log_vwrite(int pri, const char *fmt, va_list ap, int with_errno)
 	if (pri <= LOG_WARNING && console != -1 &&
 	    !(log_dest == LOG_TO_STDERR && console == STDERR_FILENO))
 		log_plain(console, 0, msg);
+}
+
+/*
+ * Format once, then write, unless the line is one too many of its kind:
+ * the levels shown at the default verbosity are limited (see the top).
+ */
+static void
+log_vwrite(int pri, const char *fmt, va_list ap, int with_errno)
+{
+	char	 msg[LOG_MSG_MAX];
+	int	 saved = errno;
+	size_t	 n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno) {
+		n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+	}
+	if ((pri != LOG_WARNING && pri != LOG_INFO) ||
+	    log_limit(pri, fmt, 0, msg))
+		log_emit(pri, msg);
 	errno = saved;
+}
+
+static uint64_t
+log_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* FNV-1a of a text without its digits. */
+static uint32_t
+log_hash(const char *s)
+{
+	uint32_t	h = 2166136261U;
+
+	for (; *s != '\0'; s++) {
+		if (*s >= '0' && *s <= '9')
+			continue;
+		h ^= (unsigned char)*s;
+		h *= 16777619U;
+	}
+	return (h);
+}
+
+/*
+ * End a kind's window (under the lock): what it held back, if anything,
+ * goes to *sum (sum->held is 0 if nothing).  Its next line opens a new one.
+ */
+static void
+log_kind_close(struct log_kind *k, uint64_t now, struct log_summary *sum)
+{
+	sum->held = k->held;
+	if (k->held > 0) {
+		sum->pri = k->pri;
+		sum->ms = now - k->start;
+		memcpy(sum->first, k->first, sizeof(sum->first));
+	}
+	k->held = 0;
+	k->written = 0;
+	k->start = now;
+}
+
+/*
+ * The kind of a line (under the lock), with a window open at now.  A new
+ * kind takes an unused entry or one whose window has closed; what that
+ * entry held back goes to *sum.  If every entry is in use, the last one
+ * is shared.
+ */
+static struct log_kind *
+log_kind_get(const void *site, uint32_t hash, int pri, uint64_t now,
+    struct log_summary *sum)
+{
+	struct log_kind	*k, *spare = NULL;
+	size_t		 i;
+
+	sum->held = 0;
+	for (i = 0; i < LOG_KINDS - 1; i++) {
+		k = &log_kinds[i];
+		if (k->site == site && k->hash == hash) {
+			if (now - k->start >= LOG_WINDOW_MS)
+				log_kind_close(k, now, sum);
+			return (k);
+		}
+		if (k->site == NULL ||
+		    (now - k->start >= LOG_WINDOW_MS &&
+		    (spare == NULL || (spare->site != NULL && k->held == 0))))
+			spare = k;
+	}
+	if (spare == NULL) {
+		spare = &log_kinds[LOG_KINDS - 1];
+		if (spare->site == NULL) {
+			spare->site = log_site_other;
+			spare->pri = pri;
+			spare->start = now;
+		} else if (now - spare->start >= LOG_WINDOW_MS)
+			log_kind_close(spare, now, sum);
+		return (spare);
+	}
+	if (spare->site != NULL)
+		log_kind_close(spare, now, sum);
+	spare->site = site;
+	spare->hash = hash;
+	spare->pri = pri;
+	spare->start = now;
+	spare->written = 0;
+	spare->threads = 0;
+	spare->held = 0;
+	return (spare);
+}
+
+/* Write a kind's count of lines held back. */
+static void
+log_summary_emit(const struct log_summary *sum)
+{
+	char	msg[LOG_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%lu more like this in the last %llu s: %s",
+	    sum->held, (unsigned long long)(sum->ms + 999) / 1000, sum->first);
+	log_emit(sum->pri, msg);
+}
+
+/*
+ * Whether to write a line of this kind now: 1 while its window has room
+ * or if this thread never wrote one, else 0 and it is counted.  A count
+ * from a window that closed is written first.
+ */
+static int
+log_limit(int pri, const void *site, uint32_t hash, const char *msg)
+{
+	struct log_summary	 sum;
+	struct log_kind		*k;
+	uint64_t		 me = 0;
+	int			 ok;
+
+	if (log_thread == -1)
+		log_thread = __atomic_fetch_add(&log_nthreads, 1,
+		    __ATOMIC_RELAXED);
+	if (log_thread < 64)
+		me = (uint64_t)1 << log_thread;
+	pthread_mutex_lock(&log_kinds_lock);
+	k = log_kind_get(site, hash, pri, log_now_ms(), &sum);
+	if ((ok = k->written < LOG_BURST || (k->threads & me) == 0)) {
+		k->written++;
+		k->threads |= me;
+	} else if (k->held++ == 0)
+		snprintf(k->first, sizeof(k->first), "%s", msg);
+	pthread_mutex_unlock(&log_kinds_lock);
+	if (sum.held > 0)
+		log_summary_emit(&sum);
+	return (ok);
+}
+
+/*
+ * Write the counts of the windows that have closed, or with all, of every
+ * window (at exit).  One at a time, so the lock is not held to write.
+ */
+static void
+log_limit_flush(int all)
+{
+	struct log_summary	 sum;
+	uint64_t		 now;
+	size_t			 i;
+	int			 saved = errno;
+
+	for (;;) {
+		sum.held = 0;
+		pthread_mutex_lock(&log_kinds_lock);
+		now = log_now_ms();
+		for (i = 0; i < LOG_KINDS; i++) {
+			if (log_kinds[i].held > 0 && (all ||
+			    now - log_kinds[i].start >= LOG_WINDOW_MS)) {
+				log_kind_close(&log_kinds[i], now, &sum);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&log_kinds_lock);
+		if (sum.held == 0)
+			break;
+		log_summary_emit(&sum);
+	}
+	errno = saved;	/* for fatal() */
+}
+
+static void
+log_limit_tick(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	log_limit_flush(0);
+}
+
+/*
+ * Close windows on time, on the main loop: a count is written within
+ * LOG_TICK_MS of its window's end even if no line of its kind follows.
+ */
+void
+log_limit_start(struct event_base *base)
+{
+	struct timeval	tv = { LOG_TICK_MS / 1000, (LOG_TICK_MS % 1000) * 1000 };
+
+	if ((log_tick_ev = event_new(base, -1, EV_PERSIST, log_limit_tick,
+	    NULL)) == NULL || event_add(log_tick_ev, &tv) == -1)
+		fatalx(EX_OSERR, "cannot set up the log timer");
+}
+
+/* Before the loop is freed, once the workers are gone: write every count. */
+void
+log_limit_stop(void)
+{
+	if (log_tick_ev != NULL)
+		event_free(log_tick_ev);
+	log_tick_ev = NULL;
+	log_limit_flush(1);
 }
 
 #define LOG_BODY(pri, level, with_errno) do {				\
@@ -447,6 +747,7 @@ fatal(int status, const char *fmt, ...)
 {
 	va_list	ap;
 
+	log_limit_flush(1);
 	va_start(ap, fmt);
 	log_vwrite(LOG_ERR, fmt, ap, 1);
 	va_end(ap);
@@ -458,6 +759,7 @@ fatalx(int status, const char *fmt, ...)
 {
 	va_list	ap;
 
+	log_limit_flush(1);
 	va_start(ap, fmt);
 	log_vwrite(LOG_ERR, fmt, ap, 0);
 	va_end(ap);

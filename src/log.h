@@ -9,6 +9,11 @@
  * too, as plain "msgd: reason" lines, so a start-up failure is always seen
  * by whoever started msgd.
  *
+ * Warnings and information are limited per call site: 5 lines in 10 s,
+ * then one line counting the rest (log.c says how; log_limit_start sets
+ * the timer that writes the counts on time).  Debug and trace lines and
+ * fatal errors are never held back.
+ *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
  */
@@ -16,6 +21,8 @@
 #define MSGD_LOG_H
 
 #include <stdarg.h>
+
+struct event_base;
 
 enum log_dest {
 	LOG_TO_STDERR,
@@ -35,6 +42,8 @@ void	 log_close(void);
 void	 log_setverbose(int);
 void	 log_set_console(int);
 void	 log_libevent(void);
+void	 log_limit_start(struct event_base *);
+void	 log_limit_stop(void);
 
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -171,6 +171,7 @@ main(int argc, char **argv)
 	if (opts.udp)
 		udp_start(srv, udp_fds, nl);
 	signal_setup(srv);
+	log_limit_start(base);
 	worker_spawn();
 	msgd_log_start(srv, activated);
 	daemon_ready();
@@ -181,6 +182,7 @@ main(int argc, char **argv)
 		fatalx(EX_SOFTWARE, "event loop failed");
 
 	worker_join();
+	log_limit_stop();
 	stats_total(&total, NULL);
 	log_info("msgd stopped: %llu connection%s, %llu repl%s",
 	    (unsigned long long)total.accepted,
