@@ -27,8 +27,13 @@ struct evconnlistener;
 /* Listening sockets one worker may have: addresses x (IPv4, IPv6). */
 #define MSGD_MAX_LISTENERS	(OPTIONS_MAX_LISTEN * 2)
 
-/* Descriptors msgd needs besides its connections (listeners, log, ...). */
-#define MSGD_FD_RESERVE		32
+/*
+ * Connections to --metrics open at once; more are closed at once.  A
+ * scrape holds one for milliseconds, so a few Prometheus servers and
+ * health checkers need a handful; 16 leaves room for them at the cost of
+ * 16 descriptors in the budget (server_fd_reserve).
+ */
+#define METRICS_MAX_CONNS	16
 
 /* Stop reading from a client while this much output waits for it. */
 #define CONN_OUTPUT_HIGH	(64 * 1024)
@@ -187,7 +192,7 @@ int	 listen_open(struct listen_addr *, int, int *, struct listener *);
 void	 listen_share_port(int);
 
 /* server.c */
-long	 server_limit_fds(long);
+long	 server_limit_fds(const struct options *, int, int);
 struct server *server_new(struct event_base *, const struct options *,
 	    struct listener *, int);
 void	 server_free(struct server *);

@@ -3,9 +3,9 @@
  * them.
  *
  * Owns the listeners, the reply policy built from the options, the
- * connection count against --max-conns, and the pause when the process
- * runs out of descriptors.  When to stop, and the drain across workers,
- * is worker.c's.
+ * connection count against --max-conns and the descriptor budget, and
+ * the pause when the process runs out of descriptors.  When to stop, and
+ * the drain across workers, is worker.c's.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -37,10 +37,16 @@ static const char server_busy[] = "error: server busy\n";
  * the close, and the reset destroys the busy line before the client reads
  * it (tests/limits-max-conns.sh lost about one in a hundred that way).
  * Past the cap a refused socket is closed at once, so that the descriptors
- * stay within --max-conns + MSGD_FD_RESERVE.
+ * stay within --max-conns + server_fd_reserve().
  */
 #define SERVER_REFUSE_LINGER_MS	1000
 #define SERVER_REFUSE_MAX	8
+
+/*
+ * Descriptors open only briefly: /proc files read for a scrape, the new
+ * log file while it replaces the old (SIGHUP), sd_notify's socket.
+ */
+#define SERVER_FD_BRIEF		8
 
 /* Connections open in all workers: --max-conns is for the process. */
 static long		server_total;
@@ -57,6 +63,7 @@ static int		server_refusing;
 static long long	server_emfile_at[MAX_THREADS];
 
 static long long	server_now_ms(void);
+static long		server_fd_reserve(const struct options *, int, int);
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -68,33 +75,78 @@ static void	server_refuse_linger(evutil_socket_t, short, void *);
 static void	server_listen(struct server *, int);
 
 /*
- * Make room for max_conns connections under RLIMIT_NOFILE: raise the soft
- * limit as far as the hard limit allows, and if that is not enough, return
- * the lower number of connections that fits.
+ * The descriptors msgd needs besides its --max-conns connections, from
+ * what it opens (tests/limits-fds.sh checks the sum against /proc):
+ *
+ *   what is open now: the standard streams, the log, anything inherited
+ *     (systemd's sockets among them)
+ * + the listening sockets: nl for each of the --threads workers, less
+ *     the nl systemd passed (open now)
+ * + each worker's event loop: its epoll descriptor and libevent's signal
+ *     pipe (two), and with --threads an eventfd that wakes it: 3 or 4
+ * + each worker's socket accepted only to be refused (one at a time)
+ * + SERVER_REFUSE_MAX refused sockets lingering
+ * + --udp: nl sockets; --pidfile: one; --daemon: one (/dev/null where the
+ *     start-up pipe was); --metrics: its listener and METRICS_MAX_CONNS
+ *     connections
+ * + SERVER_FD_BRIEF for descriptors open only briefly
+ *
+ * nl is the number of listening addresses (systemd's sockets when
+ * activated); every worker listens on each.
+ */
+static long
+server_fd_reserve(const struct options *o, int nl, int activated)
+{
+	long	n, open_now;
+
+	if ((open_now = process_open_fds()) == -1)
+		open_now = 4;		/* stdin, stdout, stderr, the log */
+	n = open_now + (long)o->threads * nl - (activated ? nl : 0);
+	n += (long)o->threads * (o->threads > 1 ? 4 : 3);
+	n += o->threads + SERVER_REFUSE_MAX;
+	if (o->udp)
+		n += nl;
+	if (o->pidfile != NULL)
+		n++;
+	if (o->daemonize)
+		n++;
+	if (o->metrics_addr != NULL)
+		n += 1 + METRICS_MAX_CONNS;
+	return (n + SERVER_FD_BRIEF);
+}
+
+/*
+ * Make room for --max-conns connections under RLIMIT_NOFILE, with nl
+ * listening addresses (see server_fd_reserve): raise the soft limit as
+ * far as the hard limit allows, and if that is not enough, return the
+ * lower number of connections that fits.
  */
 long
-server_limit_fds(long max_conns)
+server_limit_fds(const struct options *o, int nl, int activated)
 {
 	struct rlimit	rl;
-	rlim_t		need = (rlim_t)max_conns + MSGD_FD_RESERVE;
+	long		reserve = server_fd_reserve(o, nl, activated);
+	rlim_t		need = (rlim_t)o->max_conns + reserve;
 
+	log_debug("descriptors: %ld for connections + %ld for the rest",
+	    o->max_conns, reserve);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal(EX_OSERR, "getrlimit");
 	if (rl.rlim_cur >= need)
-		return (max_conns);
+		return (o->max_conns);
 	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal(EX_OSERR, "setrlimit");
 	if (rl.rlim_cur >= need)
-		return (max_conns);
-	if (rl.rlim_cur <= MSGD_FD_RESERVE)
+		return (o->max_conns);
+	if (rl.rlim_cur <= (rlim_t)reserve)
 		fatalx(EX_OSERR, "descriptor limit %lu is too low to serve "
-		    "anyone (need more than %d)", (unsigned long)rl.rlim_cur,
-		    MSGD_FD_RESERVE);
+		    "anyone (need more than %ld)", (unsigned long)rl.rlim_cur,
+		    reserve);
 	log_warnx("descriptor limit is %lu: lowering --max-conns from %ld "
-	    "to %ld", (unsigned long)rl.rlim_cur, max_conns,
-	    (long)rl.rlim_cur - MSGD_FD_RESERVE);
-	return ((long)rl.rlim_cur - MSGD_FD_RESERVE);
+	    "to %ld", (unsigned long)rl.rlim_cur, o->max_conns,
+	    (long)rl.rlim_cur - reserve);
+	return ((long)rl.rlim_cur - reserve);
 }
 
 /*
