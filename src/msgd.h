@@ -98,6 +98,8 @@ struct stats {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	uint64_t	accept_pauses;
+	uint64_t	metrics_refused;	/* over METRICS_MAX_CONNS */
+	uint64_t	metrics_timed_out;	/* no request in time */
 	uint64_t	udp_received;
 	uint64_t	udp_replies;
 	uint64_t	udp_rate_limited;
@@ -177,6 +179,7 @@ struct server {
 	struct timeval		 linger_tv;
 	const struct timeval	*linger;
 	struct event		*pause_ev;	/* accept back-off timer */
+	struct evconnlistener	*metrics_lev;	/* pauses with listeners */
 	int			 pause_ms;	/* 0: accepting */
 	int			 draining;	/* worker.c: stopping */
 	struct event		*signal_ev[6];
@@ -196,6 +199,9 @@ long	 server_limit_fds(const struct options *, int, int);
 struct server *server_new(struct event_base *, const struct options *,
 	    struct listener *, int);
 void	 server_free(struct server *);
+void	 server_attach_listener(struct server *, struct evconnlistener *);
+void	 server_accept_ok(struct server *);
+void	 server_fd_freed(struct server *);
 void	 server_conn_opened(struct server *);
 void	 server_conn_closed(struct server *);
 void	 server_drain(struct server *);

@@ -3,9 +3,10 @@
  * them.
  *
  * Owns the listeners, the reply policy built from the options, the
- * connection count against --max-conns and the descriptor budget, and
- * the pause when the process runs out of descriptors.  When to stop, and
- * the drain across workers, is worker.c's.
+ * connection count against --max-conns, the descriptor budget, and the
+ * pause when the process runs out of descriptors -- for every listener on
+ * the worker's loop, metrics.c's too.  When to stop, and the drain across
+ * workers, is worker.c's.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -73,6 +74,7 @@ static void	server_policy(struct server *, const struct options *);
 static void	server_refuse(struct server *, int);
 static void	server_refuse_linger(evutil_socket_t, short, void *);
 static void	server_listen(struct server *, int);
+static void	server_listen_one(struct evconnlistener *, int);
 
 /*
  * The descriptors msgd needs besides its --max-conns connections, from
@@ -244,19 +246,42 @@ server_free(struct server *srv)
 	free(srv);
 }
 
+/*
+ * Every listener on the loop: the message listeners (gone once draining)
+ * and metrics.c's (which serves /healthz while draining).
+ */
 static void
 server_listen(struct server *srv, int on)
 {
 	int	i;
 
-	for (i = 0; i < srv->nlisteners; i++) {
-		if (srv->listeners[i].lev == NULL)
-			continue;
-		if (on)
-			evconnlistener_enable(srv->listeners[i].lev);
-		else
-			evconnlistener_disable(srv->listeners[i].lev);
-	}
+	for (i = 0; i < srv->nlisteners; i++)
+		server_listen_one(srv->listeners[i].lev, on);
+	server_listen_one(srv->metrics_lev, on);
+}
+
+static void
+server_listen_one(struct evconnlistener *lev, int on)
+{
+	if (lev == NULL)
+		return;
+	if (on)
+		evconnlistener_enable(lev);
+	else
+		evconnlistener_disable(lev);
+}
+
+/*
+ * Another listener on srv's loop (metrics.c's, or NULL once it is gone):
+ * its accept errors pause it with srv's own listeners, in one episode.
+ * Its callback's argument must be srv.
+ */
+void
+server_attach_listener(struct server *srv, struct evconnlistener *lev)
+{
+	srv->metrics_lev = lev;
+	if (lev != NULL)
+		evconnlistener_set_error_cb(lev, server_accept_error);
 }
 
 /*
@@ -317,11 +342,7 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	(void)lev;
 	(void)sa;
 	(void)salen;
-	if (srv->pause_ms != 0 && server_now_ms() -
-	    server_emfile_at[srv->worker] >= SERVER_PAUSE_MAX_MS) {
-		log_info("descriptors available again: accepting");
-		srv->pause_ms = 0;
-	}
+	server_accept_ok(srv);
 	/*
 	 * Take a place first, then look: two workers that both read a count
 	 * below the limit and then both added to it could go over it.
@@ -340,10 +361,22 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 }
 
+/* A listener of srv's accepted a socket: is the episode over? */
+void
+server_accept_ok(struct server *srv)
+{
+	if (srv->pause_ms != 0 && server_now_ms() -
+	    server_emfile_at[srv->worker] >= SERVER_PAUSE_MAX_MS) {
+		log_info("descriptors available again: accepting");
+		srv->pause_ms = 0;
+	}
+}
+
 /*
- * accept() failed.  Out of descriptors (or kernel memory) retrying at once
- * would spin, so stop accepting and try again after a back-off that grows
- * to a second, or as soon as a connection closes: one log line an episode.
+ * accept() failed, on any of srv's listeners.  Out of descriptors (or
+ * kernel memory) retrying at once would spin, so stop accepting on all of
+ * them and try again after a back-off that grows to a second, or as soon
+ * as a descriptor is freed: one log line an episode.
  */
 static void
 server_accept_error(struct evconnlistener *lev, void *arg)
@@ -389,8 +422,7 @@ server_pause_done(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (!srv->draining)
-		server_listen(srv, 1);
+	server_listen(srv, 1);
 }
 
 void
@@ -406,12 +438,18 @@ server_conn_closed(struct server *srv)
 {
 	__atomic_store_n(&srv->nconns, srv->nconns - 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
-	if (srv->pause_ms != 0 && !srv->draining &&
-	    evtimer_pending(srv->pause_ev, NULL)) {
+	server_fd_freed(srv);
+	worker_conn_closed(srv);
+}
+
+/* A descriptor of srv's thread was closed: accept again if paused. */
+void
+server_fd_freed(struct server *srv)
+{
+	if (srv->pause_ms != 0 && evtimer_pending(srv->pause_ev, NULL)) {
 		evtimer_del(srv->pause_ev);
 		server_listen(srv, 1);
 	}
-	worker_conn_closed(srv);
 }
 
 /*
@@ -433,7 +471,6 @@ server_drain(struct server *srv)
 			evconnlistener_free(srv->listeners[i].lev);
 		srv->listeners[i].lev = NULL;
 	}
-	evtimer_del(srv->pause_ev);
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		conn_shutdown(c);	/* may close c: it moves to srv->dead */

@@ -82,5 +82,7 @@ exec 6>&-
 wait_gone "$MHOLD_PID" 10 || fail "hold.py (metrics) did not finish"
 release_hold
 expect_eq "$(metric accept_pauses_total)" 0 "msgd_accept_pauses_total"
+expect_eq "$(metric metrics_connections_refused_total)" 0 \
+    "msgd_metrics_connections_refused_total"
 msgd_stop
 pass "soft limit $soft = $rest at rest + -c $N + $later; filled, no pause"
