@@ -134,12 +134,14 @@ main(int argc, char **argv)
 	if (opts.user != NULL)
 		privs_check_user(opts.user);
 
-	opts.max_conns = server_limit_fds(opts.max_conns);
 	listen_share_port(opts.threads > 1);
 	port = opts.port;
 	naddrs = listen_addrs(&opts, addrs, MSGD_MAX_LISTENERS);
 	nl = systemd_listeners(listeners[0], MSGD_MAX_LISTENERS);
-	if (!(activated = nl > 0))
+	activated = nl > 0;
+	opts.max_conns = server_limit_fds(&opts, activated ? nl : naddrs,
+	    activated);
+	if (!activated)
 		nl = listen_open(addrs, naddrs, &port, listeners[0]);
 	for (i = 1; i < opts.threads; i++) {
 		if (activated)

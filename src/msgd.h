@@ -27,8 +27,13 @@ struct evconnlistener;
 /* Listening sockets one worker may have: addresses x (IPv4, IPv6). */
 #define MSGD_MAX_LISTENERS	(OPTIONS_MAX_LISTEN * 2)
 
-/* Descriptors msgd needs besides its connections (listeners, log, ...). */
-#define MSGD_FD_RESERVE		32
+/*
+ * Connections to --metrics open at once; more are closed at once.  A
+ * scrape holds one for milliseconds, so a few Prometheus servers and
+ * health checkers need a handful; 16 leaves room for them at the cost of
+ * 16 descriptors in the budget (server_fd_reserve).
+ */
+#define METRICS_MAX_CONNS	16
 
 /* Stop reading from a client while this much output waits for it. */
 #define CONN_OUTPUT_HIGH	(64 * 1024)
@@ -121,6 +126,8 @@ struct stats {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	uint64_t	accept_pauses;
+	uint64_t	metrics_refused;	/* over METRICS_MAX_CONNS */
+	uint64_t	metrics_timed_out;	/* no request in time */
 	uint64_t	udp_received;
 	uint64_t	udp_replies;
 	uint64_t	udp_rate_limited;
@@ -227,6 +234,7 @@ struct server {
 	struct event		*expire_ev;	/* the next deadline */
 	uint64_t		 expire_next;	/* ms; 0: none set */
 	struct event		*pause_ev;	/* accept back-off timer */
+	struct evconnlistener	*metrics_lev;	/* pauses with listeners */
 	int			 pause_ms;	/* 0: accepting */
 	int			 draining;	/* worker.c: stopping */
 	struct event		*signal_ev[6];
@@ -242,10 +250,13 @@ int	 listen_open(struct listen_addr *, int, int *, struct listener *);
 void	 listen_share_port(int);
 
 /* server.c */
-long	 server_limit_fds(long);
+long	 server_limit_fds(const struct options *, int, int);
 struct server *server_new(struct event_base *, const struct options *,
 	    struct listener *, int);
 void	 server_free(struct server *);
+void	 server_attach_listener(struct server *, struct evconnlistener *);
+void	 server_accept_ok(struct server *);
+void	 server_fd_freed(struct server *);
 void	 server_conn_opened(struct server *);
 void	 server_conn_closed(struct server *);
 void	 server_refuse(struct server *, int, uint64_t *);

@@ -3,9 +3,10 @@
  * them.
  *
  * Owns the listeners, the reply policy built from the options, the
- * connection count against --max-conns, and the pause when the process
- * runs out of descriptors.  When to stop, and the drain across workers,
- * is worker.c's.
+ * connection count against --max-conns, the descriptor budget, and the
+ * pause when the process runs out of descriptors -- for every listener on
+ * the worker's loop, metrics.c's too.  When to stop, and the drain across
+ * workers, is worker.c's.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -37,7 +38,7 @@ static const char server_busy[] = "error: server busy\n";
  * the close, and the reset destroys the busy line before the client reads
  * it (tests/limits-max-conns.sh lost about one in a hundred that way).
  * Past the cap a refused socket is closed at once, so that the descriptors
- * stay within --max-conns + MSGD_FD_RESERVE.
+ * stay within --max-conns + server_fd_reserve().
  */
 #define SERVER_REFUSE_LINGER_MS	1000
 #define SERVER_REFUSE_MAX	8
@@ -47,6 +48,12 @@ struct server_refused {
 	struct event_base	*base;
 	uint64_t		 until;		/* ms, expire_now() */
 };
+
+/*
+ * Descriptors open only briefly: /proc files read for a scrape, the new
+ * log file while it replaces the old (SIGHUP), sd_notify's socket.
+ */
+#define SERVER_FD_BRIEF		8
 
 /* Connections open in all workers: --max-conns is for the process. */
 static long		server_total;
@@ -64,6 +71,7 @@ static long long	server_emfile_at[MAX_THREADS];
 
 static long long	server_now_ms(void);
 static int		server_take(struct server *);
+static long		server_fd_reserve(const struct options *, int, int);
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -72,35 +80,81 @@ static void	server_pause_done(evutil_socket_t, short, void *);
 static void	server_policy(struct server *, const struct options *);
 static void	server_refuse_linger(evutil_socket_t, short, void *);
 static void	server_listen(struct server *, int);
+static void	server_listen_one(struct evconnlistener *, int);
 
 /*
- * Make room for max_conns connections under RLIMIT_NOFILE: raise the soft
- * limit as far as the hard limit allows, and if that is not enough, return
- * the lower number of connections that fits.
+ * The descriptors msgd needs besides its --max-conns connections, from
+ * what it opens (tests/limits-fds.sh checks the sum against /proc):
+ *
+ *   what is open now: the standard streams, the log, anything inherited
+ *     (systemd's sockets among them)
+ * + the listening sockets: nl for each of the --threads workers, less
+ *     the nl systemd passed (open now)
+ * + each worker's event loop: its epoll descriptor and libevent's signal
+ *     pipe (two), and with --threads an eventfd that wakes it: 3 or 4
+ * + each worker's socket accepted only to be refused (one at a time)
+ * + SERVER_REFUSE_MAX refused sockets lingering
+ * + --udp: nl sockets; --pidfile: one; --daemon: one (/dev/null where the
+ *     start-up pipe was); --metrics: its listener and METRICS_MAX_CONNS
+ *     connections
+ * + SERVER_FD_BRIEF for descriptors open only briefly
+ *
+ * nl is the number of listening addresses (systemd's sockets when
+ * activated); every worker listens on each.
+ */
+static long
+server_fd_reserve(const struct options *o, int nl, int activated)
+{
+	long	n, open_now;
+
+	if ((open_now = process_open_fds()) == -1)
+		open_now = 4;		/* stdin, stdout, stderr, the log */
+	n = open_now + (long)o->threads * nl - (activated ? nl : 0);
+	n += (long)o->threads * (o->threads > 1 ? 4 : 3);
+	n += o->threads + SERVER_REFUSE_MAX;
+	if (o->udp)
+		n += nl;
+	if (o->pidfile != NULL)
+		n++;
+	if (o->daemonize)
+		n++;
+	if (o->metrics_addr != NULL)
+		n += 1 + METRICS_MAX_CONNS;
+	return (n + SERVER_FD_BRIEF);
+}
+
+/*
+ * Make room for --max-conns connections under RLIMIT_NOFILE, with nl
+ * listening addresses (see server_fd_reserve): raise the soft limit as
+ * far as the hard limit allows, and if that is not enough, return the
+ * lower number of connections that fits.
  */
 long
-server_limit_fds(long max_conns)
+server_limit_fds(const struct options *o, int nl, int activated)
 {
 	struct rlimit	rl;
-	rlim_t		need = (rlim_t)max_conns + MSGD_FD_RESERVE;
+	long		reserve = server_fd_reserve(o, nl, activated);
+	rlim_t		need = (rlim_t)o->max_conns + reserve;
 
+	log_debug("descriptors: %ld for connections + %ld for the rest",
+	    o->max_conns, reserve);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal(EX_OSERR, "getrlimit");
 	if (rl.rlim_cur >= need)
-		return (max_conns);
+		return (o->max_conns);
 	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal(EX_OSERR, "setrlimit");
 	if (rl.rlim_cur >= need)
-		return (max_conns);
-	if (rl.rlim_cur <= MSGD_FD_RESERVE)
+		return (o->max_conns);
+	if (rl.rlim_cur <= (rlim_t)reserve)
 		fatalx(EX_OSERR, "descriptor limit %lu is too low to serve "
-		    "anyone (need more than %d)", (unsigned long)rl.rlim_cur,
-		    MSGD_FD_RESERVE);
+		    "anyone (need more than %ld)", (unsigned long)rl.rlim_cur,
+		    reserve);
 	log_warnx("descriptor limit is %lu: lowering --max-conns from %ld "
-	    "to %ld", (unsigned long)rl.rlim_cur, max_conns,
-	    (long)rl.rlim_cur - MSGD_FD_RESERVE);
-	return ((long)rl.rlim_cur - MSGD_FD_RESERVE);
+	    "to %ld", (unsigned long)rl.rlim_cur, o->max_conns,
+	    (long)rl.rlim_cur - reserve);
+	return ((long)rl.rlim_cur - reserve);
 }
 
 /*
@@ -189,19 +243,42 @@ server_free(struct server *srv)
 	free(srv);
 }
 
+/*
+ * Every listener on the loop: the message listeners (gone once draining)
+ * and metrics.c's (which serves /healthz while draining).
+ */
 static void
 server_listen(struct server *srv, int on)
 {
 	int	i;
 
-	for (i = 0; i < srv->nlisteners; i++) {
-		if (srv->listeners[i].lev == NULL)
-			continue;
-		if (on)
-			evconnlistener_enable(srv->listeners[i].lev);
-		else
-			evconnlistener_disable(srv->listeners[i].lev);
-	}
+	for (i = 0; i < srv->nlisteners; i++)
+		server_listen_one(srv->listeners[i].lev, on);
+	server_listen_one(srv->metrics_lev, on);
+}
+
+static void
+server_listen_one(struct evconnlistener *lev, int on)
+{
+	if (lev == NULL)
+		return;
+	if (on)
+		evconnlistener_enable(lev);
+	else
+		evconnlistener_disable(lev);
+}
+
+/*
+ * Another listener on srv's loop (metrics.c's, or NULL once it is gone):
+ * its accept errors pause it with srv's own listeners, in one episode.
+ * Its callback's argument must be srv.
+ */
+void
+server_attach_listener(struct server *srv, struct evconnlistener *lev)
+{
+	srv->metrics_lev = lev;
+	if (lev != NULL)
+		evconnlistener_set_error_cb(lev, server_accept_error);
 }
 
 /*
@@ -278,11 +355,7 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 
 	(void)lev;
 	(void)salen;
-	if (srv->pause_ms != 0 && server_now_ms() -
-	    server_emfile_at[srv->worker] >= SERVER_PAUSE_MAX_MS) {
-		log_info("descriptors available again: accepting");
-		srv->pause_ms = 0;
-	}
+	server_accept_ok(srv);
 	/*
 	 * The source's limit first: a source over it must not take, or make
 	 * room for itself among, the places of others.
@@ -326,10 +399,22 @@ server_take(struct server *srv)
 	return (0);
 }
 
+/* A listener of srv's accepted a socket: is the episode over? */
+void
+server_accept_ok(struct server *srv)
+{
+	if (srv->pause_ms != 0 && server_now_ms() -
+	    server_emfile_at[srv->worker] >= SERVER_PAUSE_MAX_MS) {
+		log_info("descriptors available again: accepting");
+		srv->pause_ms = 0;
+	}
+}
+
 /*
- * accept() failed.  Out of descriptors (or kernel memory) retrying at once
- * would spin, so stop accepting and try again after a back-off that grows
- * to a second, or as soon as a connection closes: one log line an episode.
+ * accept() failed, on any of srv's listeners.  Out of descriptors (or
+ * kernel memory) retrying at once would spin, so stop accepting on all of
+ * them and try again after a back-off that grows to a second, or as soon
+ * as a descriptor is freed: one log line an episode.
  */
 static void
 server_accept_error(struct evconnlistener *lev, void *arg)
@@ -375,8 +460,7 @@ server_pause_done(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (!srv->draining)
-		server_listen(srv, 1);
+	server_listen(srv, 1);
 }
 
 void
@@ -392,12 +476,18 @@ server_conn_closed(struct server *srv)
 {
 	__atomic_store_n(&srv->nconns, srv->nconns - 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
-	if (srv->pause_ms != 0 && !srv->draining &&
-	    evtimer_pending(srv->pause_ev, NULL)) {
+	server_fd_freed(srv);
+	worker_conn_closed(srv);
+}
+
+/* A descriptor of srv's thread was closed: accept again if paused. */
+void
+server_fd_freed(struct server *srv)
+{
+	if (srv->pause_ms != 0 && evtimer_pending(srv->pause_ev, NULL)) {
 		evtimer_del(srv->pause_ev);
 		server_listen(srv, 1);
 	}
-	worker_conn_closed(srv);
 }
 
 /*
@@ -419,7 +509,6 @@ server_drain(struct server *srv)
 			evconnlistener_free(srv->listeners[i].lev);
 		srv->listeners[i].lev = NULL;
 	}
-	evtimer_del(srv->pause_ev);
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		conn_shutdown(c);	/* may close c: it moves to srv->dead */
