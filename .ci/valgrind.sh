@@ -35,6 +35,7 @@ EOS
 chmod +x "$vg/msgd"
 TESTS=${VALGRIND_TESTS:-"reply keep-open errors concurrent hostile-garbage
     limits-max-message limits-idle-timeout limits-per-source hostile-linger
+    hostile-trickle
     hostile-drain hostile-backpressure"}
 status=0
 for t in $TESTS; do

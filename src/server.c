@@ -92,7 +92,8 @@ static void	server_listen_one(struct evconnlistener *, int);
  *     the nl systemd passed (open now)
  * + each worker's event loop: its epoll descriptor and libevent's signal
  *     pipe (two), and with --threads an eventfd that wakes it: 3 or 4
- * + each worker's socket accepted only to be refused (one at a time)
+ * + each worker's socket accepted only to be refused, or while an idle
+ *     connection is closed to make room for it (one at a time)
  * + SERVER_REFUSE_MAX refused sockets lingering
  * + --udp: nl sockets; --pidfile: one; --daemon: one (/dev/null where the
  *     start-up pipe was); --metrics: its listener and METRICS_MAX_CONNS

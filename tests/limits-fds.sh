@@ -3,7 +3,8 @@
 # Started with a soft limit of 64 and -t 16, three -l addresses, --udp,
 # --pidfile and --metrics, msgd raises the limit to what it holds at rest
 # plus -c, plus what it may open later: 16 metrics connections, 8 refused
-# sockets lingering, one socket being refused per worker and a few brief
+# sockets lingering, one socket being refused (or accepted while an idle
+# one is closed for it) per worker and a few brief
 # ones (src/server.c, server_fd_reserve).  Then every -c connection, 16
 # metrics connections and a burst of refused clients at once never run it
 # out of descriptors: no pause, every refused client told, and a scrape
@@ -29,7 +30,7 @@ EOS
 chmod +x "$T/limited"
 REAL=$MSGD
 MSGD=$T/limited
-msgd_start -t $W -c $N -l 127.0.0.1 -l 127.0.0.2 -l 127.0.0.3 -U \
+msgd_start -t $W -c $N --no-evict -l 127.0.0.1 -l 127.0.0.2 -l 127.0.0.3 -U \
     -P "$T/msgd.pid" --metrics 127.0.0.1:0
 MSGD=$REAL
 metrics_port
