@@ -26,14 +26,7 @@ lines0=$(wc -l < "$MSGD_LOG")
 # 100 message clients (msgd takes what it can, the rest wait in the
 # backlogs), then 30 on the metrics port.
 hold 100
-mkfifo "$T/mhold.in"
-python3 "${top_srcdir:-..}/tests/hold.py" "$MPORT" 30 < "$T/mhold.in" \
-    > "$T/mhold.out" &
-MHOLD_PID=$!
-track "$MHOLD_PID"
-exec 6> "$T/mhold.in"
-wait_for 10 grep -q '^ready' "$T/mhold.out" ||
-    fail "could not open 30 metrics connections"
+metrics_hold 30
 wait_for 5 grep -q 'cannot accept' "$MSGD_LOG" || fail "no pause logged"
 
 hz=$(getconf CLK_TCK)
@@ -51,8 +44,7 @@ grown=$(($(wc -l < "$MSGD_LOG") - lines0))
     fail "the log grew by $grown lines, $pauses of them pauses"
 
 # The clients leave: both ports answer again.
-exec 6>&-
-wait_gone "$MHOLD_PID" 10 || fail "hold.py (metrics) did not finish"
+metrics_release
 release_hold
 expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "reply after the episode"
 scraped() { [ "$(metric accept_pauses_total)" -ge 1 ]; }

@@ -163,6 +163,23 @@ release_hold() {
 	wait_gone "$HOLD_PID" 10 || fail "hold.py did not finish"
 	rm -f "$T/hold.in"
 }
+# metrics_hold N: the same for N idle connections to the --metrics port
+# ($MPORT), until metrics_release.
+metrics_hold() {
+	mkfifo "$T/mhold.in"
+	python3 "${top_srcdir:-..}/tests/hold.py" "$MPORT" "$1" \
+	    < "$T/mhold.in" > "$T/mhold.out" &
+	MHOLD_PID=$!
+	track "$MHOLD_PID"
+	exec 6> "$T/mhold.in"
+	wait_for 10 grep -q '^ready' "$T/mhold.out" ||
+	    fail "could not open $1 metrics connections"
+}
+metrics_release() {
+	exec 6>&-
+	wait_gone "$MHOLD_PID" 10 || fail "hold.py (metrics) did not finish"
+	rm -f "$T/mhold.in"
+}
 
 # client_start NAME ARGS...: run "tests/hostile.py ARGS" in the background
 # with its standard input on a pipe held open (descriptor 8) until

@@ -53,14 +53,7 @@ hold $N
 full() { [ "$(metric connections_open)" = $N ]; }
 wait_for 10 full || fail "$(metric connections_open) connections open, not $N"
 # ...every metrics connection...
-mkfifo "$T/mhold.in"
-python3 "${top_srcdir:-..}/tests/hold.py" "$MPORT" 16 < "$T/mhold.in" \
-    > "$T/mhold.out" &
-MHOLD_PID=$!
-track "$MHOLD_PID"
-exec 6> "$T/mhold.in"
-wait_for 10 grep -q '^ready' "$T/mhold.out" ||
-    fail "could not open 16 metrics connections"
+metrics_hold 16
 # ...and a burst of clients past -c, 24 at once.
 max=0
 i=0
@@ -79,8 +72,7 @@ echo "at most $max descriptors of $soft"
 [ "$max" -le "$soft" ] || fail "$max descriptors over the limit $soft"
 grep -q 'cannot accept' "$MSGD_LOG" && fail "msgd ran out of descriptors"
 
-exec 6>&-
-wait_gone "$MHOLD_PID" 10 || fail "hold.py (metrics) did not finish"
+metrics_release
 release_hold
 expect_eq "$(metric accept_pauses_total)" 0 "msgd_accept_pauses_total"
 expect_eq "$(metric metrics_connections_refused_total)" 0 \
