@@ -238,7 +238,7 @@ upgrade_exec(char *path, char **argv, char **envp, const int *fds, int n,
 		pidbuf[strlen("LISTEN_PID=") + i] = p[i];
 	pidbuf[strlen("LISTEN_PID=") + i] = '\0';
 	if (upgrade_cwd != NULL && chdir(upgrade_cwd) == -1)
-		(void)0;	/* paths were made absolute: go on */
+		(void)0;	/* a relative -P or -L fails: we hear why */
 	execve(path, argv, envp);
 	/* The pipe follows the sockets: tell the old msgd, as daemon.c does. */
 	if (write(3 + upgrade_nfds, msg, sizeof(msg) - 1) == -1 ||
