@@ -8,7 +8,9 @@
 # while each is upgraded UPGRADE_ROUNDS times, each upgrade waited for (the
 # pidfile names a new pid, which logged that it serves, and the old one
 # has exited); once, the binary is a script that exits 1, and the old msgd
-# must say so and go on serving.  Meanwhile a watcher checks that each
+# must say so and go on serving; once, a script there runs it with -t 3
+# instead of -t 2, so that every old per-worker socket is handed to a
+# different number of workers.  Meanwhile a watcher checks that each
 # pidfile always names a live msgd.  Then: no error of any kind from the
 # conn runs; from ping, nothing refused, reset, timed out or wrong, no
 # old msgd cut short by its drain time, and the final processes serve.
@@ -123,6 +125,13 @@ while [ "$i" -le "$ROUNDS" ]; do
 			upgrade "$n" fail
 			mv "$T/$n/msgd.good" "$T/$n/msgd"
 		fi
+		# New options: a script at the path runs msgd with them.
+		if [ "$i" -eq 5 ] && [ "$n" = threads ]; then
+			mv "$T/$n/msgd" "$T/$n/msgd.real"
+			printf '#!/bin/sh\nexec "%s" "$@" -t 3\n' \
+			    "$T/$n/msgd.real" > "$T/$n/msgd"
+			chmod +x "$T/$n/msgd"
+		fi
 		upgrade "$n"
 	done
 	i=$((i + 1))
@@ -168,6 +177,8 @@ for n in one threads keep; do
 	expect_eq "$(grep -c 'SIGUSR2: the new msgd (pid [0-9]*) serves' \
 	    "$T/$n/log")" "$ROUNDS" "$n: upgrades"
 done
+grep -q "msgd\[$(cat "$T/threads/pid")\]: .*started: .*3 threads" \
+    "$T/threads/log" || MSGD_LOG=$T/threads/log fail "-t 3 did not take"
 
 # The final processes serve, and stop cleanly (removing the pidfile).
 for n in one threads; do
@@ -180,4 +191,4 @@ for n in one threads keep; do
 	wait_for $((20 * slow)) ended "$p" || fail "$n: msgd $p did not stop"
 	[ ! -e "$T/$n/pid" ] || fail "$n: pidfile left behind"
 done
-pass "$ROUNDS upgrades (one failed) under load, -t 1 and 2, -k: nothing lost"
+pass "$ROUNDS upgrades (one failed, one -t 2 to 3) under load, -k: nothing lost"
