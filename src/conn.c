@@ -167,6 +167,14 @@ conn_shutdown(struct conn *c)
 {
 	if (c->state != CONN_READING || c->paused)
 		return;		/* already on its way out, or writing */
+	/*
+	 * One-shot, and nothing read yet: accepted, so the client is owed
+	 * its reply (an upgrade or a restart under systemd must not close
+	 * it unanswered).  --idle-timeout and --drain-timeout bound it.
+	 */
+	if (c->srv->policy.mode == FRAME_ONESHOT && !c->proxied &&
+	    (c->bufs == NULL || evbuffer_get_length(c->bufs->in) == 0))
+		return;
 	conn_process(c);
 }
 

@@ -118,6 +118,18 @@ daemon_start(int keep_stderr)
 }
 
 /*
+ * SIGUSR2 (upgrade.c): the old msgd waits on fd as -d's parent does, and
+ * we are already detached.
+ */
+void
+daemon_inherit(int fd)
+{
+	daemon_fd = fd;
+	log_set_console(daemon_fd);
+	log_set_exit_hook(daemon_report);
+}
+
+/*
  * Serving: release the waiting parent with status 0.  Workers are running
  * and may be copying a warning to the pipe: rather than close it (its
  * number could go to a client's socket), put /dev/null (our stdin) in its

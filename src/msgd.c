@@ -1,8 +1,9 @@
 /*
  * msgd.c - main(): the start-up order, and nothing else.
  *
- * options -> log -> limits -> listeners (our own, or systemd's) -> metrics
- * socket -> pidfile -> daemon -> privileges -> event loop -> drain -> exit.
+ * options -> log -> limits -> listeners (our own, or systemd's, or an old
+ * msgd's on SIGUSR2) -> metrics socket -> pidfile -> daemon -> privileges
+ * -> event loop -> drain -> exit.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -28,6 +29,9 @@ static struct event_base *msgd_base(void);
 static void		 msgd_dup_listeners(const struct listener *,
 			    struct listener *, int);
 static void		 msgd_log_start(const struct server *, int);
+static void		 msgd_sockets(struct listener [][MSGD_MAX_LISTENERS],
+			    int, int, int, const int *, int,
+			    const struct listener *);
 
 /* The daemon runs in /, so relative paths are fixed up before it goes. */
 static const char *
@@ -87,7 +91,8 @@ msgd_log_start(const struct server *srv, int activated)
 		    sizeof(addrs) - strlen(addrs) - 1);
 	}
 	log_info("msgd %s started: listening on %s%s; %s, %s, %d thread%s",
-	    PACKAGE_VERSION, addrs, activated ? " (from systemd)" : "",
+	    PACKAGE_VERSION, addrs, !activated ? "" : upgrade_inherited() ?
+	    " (from the old msgd)" : " (from systemd)",
 	    o->keep_open ? "keep-open" : "one-shot",
 	    o->echo ? "echo" : "fixed message", o->threads,
 	    o->threads > 1 ? "s" : "");
@@ -95,6 +100,25 @@ msgd_log_start(const struct server *srv, int activated)
 	    "--max-message %ld, --idle-timeout %ld, --drain-timeout %ld",
 	    srv->max_conns, o->max_conns_per_source, o->max_message,
 	    o->idle_timeout, o->drain_timeout);
+}
+
+/*
+ * What SIGUSR2 hands over (upgrade.c): every worker's own sockets, or the
+ * inherited ones the workers share; UDP; metrics.
+ */
+static void
+msgd_sockets(struct listener l[][MSGD_MAX_LISTENERS], int threads, int nl,
+    int activated, const int *udp, int nudp, const struct listener *metrics)
+{
+	int	i, j;
+
+	for (i = 0; i < (activated ? 1 : threads); i++)
+		for (j = 0; j < nl; j++)
+			upgrade_add(l[i][j].fd, "msgd-tcp");
+	for (j = 0; j < nudp; j++)
+		upgrade_add(udp[j], "msgd-udp");
+	if (metrics->fd != -1)
+		upgrade_add(metrics->fd, "msgd-metrics");
 }
 
 int
@@ -108,9 +132,10 @@ main(int argc, char **argv)
 	struct server		*srv;
 	struct stats		 total;
 	char			 err[256];
-	int			 i, nl, naddrs, activated, port;
+	int			 i, nl, naddrs, activated, port, nudp, pidfd;
 	int			 udp_fds[MSGD_MAX_LISTENERS];
 
+	upgrade_init(argc, argv);
 	options_defaults(&opts);
 	switch (options_parse(&opts, argc, argv, err, sizeof(err))) {
 	case OPTIONS_HELP:
@@ -131,13 +156,16 @@ main(int argc, char **argv)
 	if (log_open(opts.log_dest, opts.log_path, opts.verbose) == -1)
 		fatal(EX_CANTCREAT, "cannot open log file %s", opts.log_path);
 	log_libevent();
-	if (opts.user != NULL)
+	/* After SIGUSR2 we are the user already (see privs_drop below). */
+	if (opts.user != NULL && (!upgrade_inherited() || geteuid() == 0))
 		privs_check_user(opts.user);
 
 	listen_share_port(opts.threads > 1);
 	port = opts.port;
 	naddrs = listen_addrs(&opts, addrs, MSGD_MAX_LISTENERS);
-	nl = systemd_listeners(listeners[0], MSGD_MAX_LISTENERS);
+	metrics.fd = -1;
+	nl = systemd_listeners(listeners[0], MSGD_MAX_LISTENERS, udp_fds,
+	    &nudp, &metrics);
 	activated = nl > 0;
 	opts.max_conns = server_limit_fds(&opts, activated ? nl : naddrs,
 	    activated);
@@ -149,16 +177,40 @@ main(int argc, char **argv)
 		else
 			listen_open(addrs, naddrs, &port, listeners[i]);
 	}
-	if (opts.udp)
+	/* Inherited UDP and metrics sockets, or our own (or none). */
+	if (opts.udp && nudp == 0) {
 		udp_open(listeners[0], nl, udp_fds);
-	if (opts.metrics_addr != NULL)
+		nudp = nl;
+	} else if (!opts.udp) {
+		for (i = 0; i < nudp; i++)
+			close(udp_fds[i]);
+		nudp = 0;
+	}
+	if (opts.metrics_addr != NULL && metrics.fd == -1)
 		metrics_bind(&opts, &metrics);
-	if (opts.pidfile != NULL)
-		pidfile_open(opts.pidfile);
-	if (opts.daemonize)
+	else if (opts.metrics_addr == NULL && metrics.fd != -1) {
+		close(metrics.fd);
+		metrics.fd = -1;
+	}
+	msgd_sockets(listeners, opts.threads, nl, activated, udp_fds, nudp,
+	    &metrics);
+	pidfd = upgrade_pidfile();
+	if (opts.pidfile != NULL && pidfd != -1)
+		pidfile_inherit(pidfd, opts.pidfile);
+	else {
+		if (pidfd != -1)
+			close(pidfd);
+		if (opts.pidfile != NULL)
+			pidfile_open(opts.pidfile);
+	}
+	/* An old msgd's child is detached already, and waited for. */
+	if (opts.daemonize && !upgrade_inherited())
 		daemon_start(opts.log_dest == LOG_TO_STDERR);
-	pidfile_write();
-	if (opts.user != NULL)
+	else if (opts.daemonize && chdir("/") == -1)
+		fatal(EX_OSERR, "chdir /");
+	if (!upgrade_inherited())
+		pidfile_write();
+	if (opts.user != NULL && (!upgrade_inherited() || geteuid() == 0))
 		privs_drop(opts.user);
 
 	/* Locking in libevent only when another thread needs it. */
@@ -171,11 +223,13 @@ main(int argc, char **argv)
 	if (opts.metrics_addr != NULL)
 		metrics_start(srv, &metrics);
 	if (opts.udp)
-		udp_start(srv, udp_fds, nl);
+		udp_start(srv, udp_fds, nudp);
 	signal_setup(srv);
 	log_limit_start(base);
 	worker_spawn();
 	msgd_log_start(srv, activated);
+	if (upgrade_inherited())
+		pidfile_write();	/* the old msgd rewrites it if we fail */
 	daemon_ready();
 	systemd_ready(srv);
 	log_set_console(-1);	/* serving: the log destination alone, now */
@@ -198,6 +252,7 @@ main(int argc, char **argv)
 	server_free(srv);
 	event_base_free(base);
 	pidfile_remove();
+	upgrade_free();
 	log_close();
 	return (EX_OK);
 }

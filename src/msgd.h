@@ -297,10 +297,14 @@ int	 connbuf_ends_cr(struct evbuffer *);
 /* daemon.c */
 void	 daemon_start(int);
 void	 daemon_ready(void);
+void	 daemon_inherit(int);
 
 /* pidfile.c */
 void	 pidfile_open(const char *);
 void	 pidfile_write(void);
+void	 pidfile_inherit(int, const char *);
+int	 pidfile_fd_get(void);
+void	 pidfile_leave(void);
 void	 pidfile_remove(void);
 
 /* privs.c */
@@ -326,7 +330,9 @@ void	 metrics_start(struct server *, struct listener *);
 void	 metrics_stop(void);
 
 /* systemd.c */
-int	 systemd_listeners(struct listener *, int);
+int	 systemd_listeners(struct listener *, int, int *, int *,
+	    struct listener *);
+void	 systemd_mainpid(pid_t);
 void	 systemd_ready(const struct server *);
 void	 systemd_stopping(void);
 void	 systemd_reloading(int);
@@ -346,6 +352,14 @@ void	 worker_conn_closed(struct server *);
 void	 worker_join(void);
 void	 worker_free(void);
 
+/* upgrade.c */
+void	 upgrade_init(int, char **);
+int	 upgrade_inherited(void);
+int	 upgrade_pidfile(void);
+void	 upgrade_add(int, const char *);
+void	 upgrade_start(struct server *);
+void	 upgrade_abort(void);
+void	 upgrade_free(void);
 /* signal.c */
 void	 signal_setup(struct server *);
 void	 signal_free(struct server *);

@@ -75,6 +75,41 @@ pidfile_open(const char *path)
 	    path, *buf ? " as pid " : "", buf);
 }
 
+/* SIGUSR2 (upgrade.c): the old msgd's pidfile, open and locked. */
+void
+pidfile_inherit(int fd, const char *path)
+{
+	if ((pidfile_path = strdup(path)) == NULL)
+		fatal(EX_OSERR, "strdup");
+	pidfile_fd = fd;
+}
+
+/* For upgrade.c to hand over, or -1. */
+int
+pidfile_fd_get(void)
+{
+	return (pidfile_fd);
+}
+
+/*
+ * The new msgd has it (upgrade.c): close our descriptor, which leaves the
+ * lock to the new one's (the same open file), and do not remove it.
+ */
+void
+pidfile_leave(void)
+{
+	if (pidfile_fd == -1)
+		return;
+	close(pidfile_fd);
+	pidfile_fd = -1;
+	free(pidfile_path);
+	pidfile_path = NULL;
+}
+
+/*
+ * Write first, then cut to length: a reader never sees it empty (an
+ * upgrade rewrites it while msgd -P scripts watch).
+ */
 void
 pidfile_write(void)
 {
@@ -84,8 +119,8 @@ pidfile_write(void)
 	if (pidfile_fd == -1)
 		return;
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(pidfile_fd, 0) == -1 ||
-	    pwrite(pidfile_fd, buf, len, 0) != len)
+	if (pwrite(pidfile_fd, buf, len, 0) != len ||
+	    ftruncate(pidfile_fd, len) == -1)
 		fatal(EX_IOERR, "cannot write pidfile %s", pidfile_path);
 }
 

@@ -2,8 +2,9 @@
  * signal.c - signals as libevent events, all handled in one place.
  *
  * SIGTERM and SIGINT drain and stop (a second one stops at once), SIGHUP
- * reopens the log file, SIGUSR1 logs the counters, and SIGPIPE is ignored: a client that goes away
- * mid-write is an EPIPE, not a reason to die.
+ * reopens the log file, SIGUSR1 logs the counters, SIGUSR2 starts a new
+ * msgd and hands over to it (upgrade.c), and SIGPIPE is ignored: a client
+ * that goes away mid-write is an EPIPE, not a reason to die.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -19,7 +20,8 @@
 #include "log.h"
 #include "msgd.h"
 
-static const int signal_list[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+static const int signal_list[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+    SIGUSR2 };
 
 static void	signal_handle(evutil_socket_t, short, void *);
 
@@ -34,6 +36,7 @@ signal_handle(evutil_socket_t sig, short events, void *arg)
 	case SIGINT:
 		log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		systemd_stopping();
+		upgrade_abort();
 		worker_stop();
 		break;
 	case SIGHUP:
@@ -46,6 +49,9 @@ signal_handle(evutil_socket_t sig, short events, void *arg)
 		break;
 	case SIGUSR1:
 		stats_log(srv);
+		break;
+	case SIGUSR2:
+		upgrade_start(srv);
 		break;
 	}
 }

@@ -54,6 +54,28 @@ grep -q "^STATUS=serving on 127.0.0.1:$MSGD_PORT" "$T/notify.out" ||
     fail "no STATUS line: $(cat "$T/notify.out")"
 msgd_stop
 wait_for 5 grep -qx 'STOPPING=1' "$T/notify.out" || fail "no STOPPING=1"
+
+# SIGUSR2: once the new msgd serves, the old one (the main process) names
+# it MAINPID=, and does not say STOPPING=1 (the service goes on).
+NOTIFY_SOCKET=$T/notify.sock msgd_start
+old=$MSGD_PID
+n_stopping=$(grep -cx 'STOPPING=1' "$T/notify.out")
+kill -USR2 "$old"
+wait_for 10 grep -q "msgd\[$old\]: SIGUSR2: the new msgd (pid [0-9]*) serves" \
+    "$MSGD_LOG" || fail "no upgrade"
+new=$(sed -n "s/.*msgd\[$old\]: SIGUSR2: the new msgd (pid \([0-9]*\)).*/\1/p" \
+    "$MSGD_LOG")
+track "$new"
+wait_for 5 grep -qx "MAINPID=$new" "$T/notify.out" ||
+    fail "no MAINPID=$new: $(cat "$T/notify.out")"
+wait "$old" || fail "the old msgd exited with status $?"
+expect_eq "$(grep -cx 'STOPPING=1' "$T/notify.out")" "$n_stopping" \
+    "STOPPING=1 from the upgraded msgd"
+expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "reply after upgrade"
+kill -TERM "$new"
+# Its parent is gone: init reaps it, so a zombie counts as stopped.
+wait_for 10 sh -c "! kill -0 $new 2>/dev/null ||
+    grep -q '^State:.*Z' /proc/$new/status" || fail "new msgd did not stop"
 exec 8>&-
 
 # The units pass systemd-analyze verify (with ExecStart at this build).
@@ -73,4 +95,4 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	echo "note: systemd-analyze not installed, units not verified" >&2
 fi
-pass "socket activation, readiness, units"
+pass "socket activation, readiness, MAINPID on SIGUSR2, units"
