@@ -170,11 +170,13 @@ conn_shutdown(struct conn *c)
 	/*
 	 * One-shot, and nothing read yet: accepted, so the client is owed
 	 * its reply (an upgrade or a restart under systemd must not close
-	 * it unanswered).  --idle-timeout and --drain-timeout bound it.
+	 * it unanswered): it gets EXPIRE_DRAIN_SECS to send its line.
 	 */
 	if (c->srv->policy.mode == FRAME_ONESHOT && !c->proxied &&
-	    (c->bufs == NULL || evbuffer_get_length(c->bufs->in) == 0))
+	    (c->bufs == NULL || evbuffer_get_length(c->bufs->in) == 0)) {
+		expire_start(c, EXPIRE_DRAIN);
 		return;
+	}
 	conn_process(c);
 }
 

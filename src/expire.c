@@ -10,7 +10,9 @@
  *		not no byte);
  *	line	a line still arriving --line-timeout after its first byte;
  *	proxy	no complete PROXY header EXPIRE_PROXY_SECS after accept;
- *	linger	CONN_LINGER_SECS after the last reply was delivered.
+ *	linger	CONN_LINGER_SECS after the last reply was delivered;
+ *	drain	a one-shot connection that has sent nothing, EXPIRE_DRAIN_SECS
+ *		after the drain began (conn_shutdown).
  *
  * All connections of one kind share one duration, so a connection that
  * starts its clock joins the tail of that kind's list and the lists stay
@@ -46,13 +48,15 @@
 static const enum conn_close expire_why[EXPIRE_NKINDS] = {
 	[EXPIRE_LINE] = CONN_CLOSE_LINE_TIMEOUT,
 	[EXPIRE_PROXY] = CONN_CLOSE_PROXY,
-	[EXPIRE_LINGER] = CONN_CLOSE_DONE	/* replaced by c->why */
+	[EXPIRE_LINGER] = CONN_CLOSE_DONE,	/* replaced by c->why */
+	[EXPIRE_DRAIN] = CONN_CLOSE_IDLE
 };
 
 static const char *const expire_name[EXPIRE_NKINDS] = {
 	[EXPIRE_LINE] = "line timeout",
 	[EXPIRE_PROXY] = "no PROXY header in time",
-	[EXPIRE_LINGER] = "linger over"
+	[EXPIRE_LINGER] = "linger over",
+	[EXPIRE_DRAIN] = "nothing sent while draining"
 };
 
 static void	expire_run(evutil_socket_t, short, void *);
@@ -71,6 +75,7 @@ expire_init(struct server *srv, const struct options *o)
 	srv->expire_ms[EXPIRE_LINE] = (uint64_t)o->line_timeout * 1000;
 	srv->expire_ms[EXPIRE_PROXY] = EXPIRE_PROXY_SECS * 1000;
 	srv->expire_ms[EXPIRE_LINGER] = CONN_LINGER_SECS * 1000;
+	srv->expire_ms[EXPIRE_DRAIN] = EXPIRE_DRAIN_SECS * 1000;
 	srv->evict = !o->no_evict;
 	if ((srv->expire_ev = evtimer_new(srv->base, expire_run, srv)) == NULL)
 		fatalx(EX_SOFTWARE, "evtimer_new");

@@ -74,6 +74,14 @@ struct evconnlistener;
  */
 #define EXPIRE_EVICT_MIN_MS	100
 
+/*
+ * Draining (SIGTERM, an upgrade), a one-shot connection that has sent
+ * nothing yet gets this long to send its line: a client accepted just
+ * before sends it within a round trip, and one that never does cannot
+ * hold up the stop until --drain-timeout.
+ */
+#define EXPIRE_DRAIN_SECS	1
+
 /* Late by this much rather than early (the coarse clock's tick). */
 #define EXPIRE_SLACK_MS		5
 
@@ -181,6 +189,7 @@ enum expire_kind {
 	EXPIRE_LINE,		/* a line is arriving: --line-timeout */
 	EXPIRE_PROXY,		/* the PROXY header is due */
 	EXPIRE_LINGER,		/* after the last reply */
+	EXPIRE_DRAIN,		/* draining, and the line is still due */
 	EXPIRE_NKINDS
 };
 

@@ -50,4 +50,38 @@ expect_eq "$(got partial)" 0 "connections cut mid-line"
 # msgd but not by the client's final tally.
 expect_eq "$(( $(got replies) + NLIGHT * K ))" "$made" \
     "replies delivered (+ $((NLIGHT * K)) read earlier) vs replies made"
+
+# One-shot: a client accepted before SIGTERM that sends its line after it
+# is answered; one that sends nothing does not hold the stop up to
+# --drain-timeout (it gets a second: EXPIRE_DRAIN_SECS).
+msgd_start -T $DRAIN
+hold 1
+mkfifo "$T/late.in"
+cat > "$T/late.py" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("connected", flush=True)
+sys.stdin.readline()    # the test says when: after SIGTERM
+s.sendall(b"hi\n")
+print(s.recv(100).decode().strip(), flush=True)
+PY
+python3 "$T/late.py" "$MSGD_PORT" < "$T/late.in" > "$T/late.out" &
+late=$!
+track $late
+exec 5> "$T/late.in"
+wait_for 5 grep -q connected "$T/late.out" || fail "the late client did not connect"
+t0=$(date +%s%3N)
+kill -TERM "$MSGD_PID"
+wait_for 5 grep -q 'stopping: draining' "$MSGD_LOG" || fail "no drain"
+echo go >&5
+exec 5>&-
+wait "$late" || fail "the late client failed"
+expect_eq "$(sed -n 2p "$T/late.out")" "Hello, client!" "a line sent after SIGTERM"
+wait "$MSGD_PID"
+expect_eq "$?" 0 "exit status with a silent client"
+t1=$(date +%s%3N)
+[ $((t1 - t0)) -lt 4000 ] ||
+    fail "a silent client held the stop for $((t1 - t0)) ms"
+release_hold
+
 pass "SIGTERM with $NLIGHT + $NHEAVY clients: $made replies, all delivered, exit 0"
