@@ -101,4 +101,25 @@ expect_eq "$(failed buffer_full)" 0 "failed replies, buffer_full"
 expect_eq "$(failed error)" 0 "failed replies, error"
 expect_eq "$(metric udp_replies_sent_total)" 1 "UDP replies sent"
 msgd_stop
+# Socket activation passes TCP sockets only; each worker binds its own UDP
+# socket on their address and port, as without systemd.
+if [ "${MSGD_HAVE_SYSTEMD:-no}" = yes ] &&
+    command -v systemd-socket-activate >/dev/null 2>&1; then
+	port=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	MSGD_LOG=$T/activated.log
+	systemd-socket-activate -l "127.0.0.1:$port" "$MSGD" -t 2 -U -L \
+	    "$MSGD_LOG" 2> "$T/activate.err" &
+	MSGD_PID=$!
+	track "$MSGD_PID"
+	wait_for 10 grep -q "Listening on 127.0.0.1:$port" "$T/activate.err" ||
+	    fail "systemd-socket-activate did not listen"
+	MSGD_PORT=$port
+	expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "activated TCP reply"
+	msgd_wait_started "$MSGD_LOG" "$MSGD_PID"
+	$PORTS "$MSGD_PORT" 20 "$MSGD_PID" > "$T/out" || fail "udpports.py"
+	expect_eq "$(field sockets)" 2 "UDP sockets with -t 2, activated"
+	expect_eq "$(field replies)" 20 "activated UDP replies"
+	msgd_stop
+fi
 pass "UDP on every worker, shared rate limit, --udp-rcvbuf, failed replies"
