@@ -101,6 +101,40 @@ expect_eq "$(failed buffer_full)" 0 "failed replies, buffer_full"
 expect_eq "$(failed error)" 0 "failed replies, error"
 expect_eq "$(metric udp_replies_sent_total)" 1 "UDP replies sent"
 msgd_stop
+# SIGUSR2: the new msgd takes over the very UDP sockets (the same inodes,
+# so nothing queued in them is lost), shares them out one per worker
+# again, and both workers answer.
+udp_inodes() {
+	awk -v l="$(printf '0100007F:%04X' "$MSGD_PORT")" \
+	    '$2 == l { print $10 }' /proc/net/udp | sort | tr '\n' ' '
+}
+ended() {
+	gone "$1" || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+MSGD_LOG=$T/upgrade.log
+"$MSGD" -d -P "$T/pid" -p 0 -L "$MSGD_LOG" -t 2 -U --udp-rate 100000 \
+    --udp-burst 100000 || fail "msgd -d did not start"
+old=$(cat "$T/pid")
+track "$old"
+msgd_wait_started "$MSGD_LOG" "$old"
+before=$(udp_inodes)
+kill -USR2 "$old"
+wait_for 10 grep -q "msgd\[$old\]: SIGUSR2: the new msgd (pid [0-9]*) serves" \
+    "$MSGD_LOG" || fail "no upgrade of $old"
+new=$(sed -n "s/.*msgd\[$old\]: SIGUSR2: the new msgd (pid \([0-9]*\)) serves.*/\1/p" \
+    "$MSGD_LOG")
+track "$new"
+wait_for 20 ended "$old" || fail "old msgd $old still runs"
+expect_eq "$(udp_inodes)" "$before" "UDP sockets after SIGUSR2"
+$PORTS "$MSGD_PORT" 200 "$new" > "$T/out" || fail "udpports.py"
+for q in $(field queued | tr , ' '); do
+	[ "$q" -gt 0 ] || fail "after SIGUSR2 a UDP socket got no datagram:" \
+	    "$(cat "$T/out")"
+done
+expect_eq "$(field replies)" 200 "replies after SIGUSR2"
+kill -TERM "$new"
+wait_for 20 ended "$new" || fail "msgd $new did not stop"
+
 # Socket activation passes TCP sockets only; each worker binds its own UDP
 # socket on their address and port, as without systemd.
 if [ "${MSGD_HAVE_SYSTEMD:-no}" = yes ] &&
