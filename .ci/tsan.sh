@@ -4,7 +4,8 @@
 # that touches state across threads at once: connection load (msgbench
 # conn, ping and pipe; clients without a PROXY header), /metrics scrapes
 # in a loop, log rotation (mv + SIGHUP) every few milliseconds, SIGUSR1,
-# and SIGTERM with connections open.  Any report fails: msgd halts on the
+# and SIGTERM with connections open; and UDP on every worker, against the
+# rate-limit table they share.  Any report fails: msgd halts on the
 # first one (exit 66), and the reports' files are searched too.  Races
 # that are not msgd's are suppressed, each with its reason, in tsan.supp.
 #
@@ -131,6 +132,18 @@ wait $b1 && wait $b2 && wait $b3 || fail "msgbench failed"
 finish oneshot
 finish keep
 release_hold
+
+# 3. --udp: datagrams from 200 ports of one source at a time reach all
+# four workers' sockets, and every worker takes and returns tokens in the
+# one per-source table (the burst runs out: some are refused).
+start udp -U --udp-rate 100 --udp-burst 100
+churn udp
+end=$(($(date +%s) + SECS))
+while [ "$(date +%s)" -lt "$end" ]; do
+	python3 "$top/tests/udpports.py" "$udp_PORT" 200 "$udp_PID" \
+	    > "$T/udp.out" || fail "udpports.py: $(cat "$T/udp.out")"
+done
+finish udp
 
 if grep -l 'WARNING: ThreadSanitizer' "$build"/tsan/report.* 2>/dev/null
 then

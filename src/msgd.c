@@ -127,13 +127,13 @@ main(int argc, char **argv)
 	static struct listener	 listeners[MAX_THREADS][MSGD_MAX_LISTENERS];
 	struct listen_addr	 addrs[MSGD_MAX_LISTENERS];
 	static struct listener	 metrics;
+	static int		 udp_fds[MSGD_MAX_UDP];
 	struct options		 opts;
 	struct event_base	*base;
 	struct server		*srv;
 	struct stats		 total;
 	char			 err[256];
 	int			 i, nl, naddrs, activated, port, nudp, pidfd;
-	int			 udp_fds[MSGD_MAX_LISTENERS];
 
 	upgrade_init(argc, argv);
 	options_defaults(&opts);
@@ -178,10 +178,9 @@ main(int argc, char **argv)
 			listen_open(addrs, naddrs, &port, listeners[i]);
 	}
 	/* Inherited UDP and metrics sockets, or our own (or none). */
-	if (opts.udp && nudp == 0) {
-		udp_open(listeners[0], nl, udp_fds);
-		nudp = nl;
-	} else if (!opts.udp) {
+	if (opts.udp && nudp == 0)
+		nudp = udp_open(&opts, listeners[0], nl, udp_fds);
+	else if (!opts.udp) {
 		for (i = 0; i < nudp; i++)
 			close(udp_fds[i]);
 		nudp = 0;
@@ -222,8 +221,8 @@ main(int argc, char **argv)
 	base = srv->base;
 	if (opts.metrics_addr != NULL)
 		metrics_start(srv, &metrics);
-	if (opts.udp)
-		udp_start(srv, udp_fds, nudp);
+	for (i = 0; opts.udp && i < opts.threads; i++)
+		udp_start(worker_get(i), udp_fds, nudp);
 	signal_setup(srv);
 	log_limit_start(base);
 	worker_spawn();

@@ -27,6 +27,9 @@ struct evconnlistener;
 /* Listening sockets one worker may have: addresses x (IPv4, IPv6). */
 #define MSGD_MAX_LISTENERS	(OPTIONS_MAX_LISTEN * 2)
 
+/* UDP sockets msgd may have: one per listening address for each worker. */
+#define MSGD_MAX_UDP		(MAX_THREADS * MSGD_MAX_LISTENERS)
+
 /*
  * Connections to --metrics open at once; more are closed at once.  A
  * scrape holds one for milliseconds, so a few Prometheus servers and
@@ -103,6 +106,14 @@ enum conn_close {
 	CONN_CLOSE_NREASONS
 };
 
+/* Why a UDP reply was not sent: msgd_udp_replies_failed_total{reason=...}. */
+enum udp_fail {
+	UDP_FAIL_TOO_LARGE,	/* EMSGSIZE: over the protocol's datagram */
+	UDP_FAIL_BUFFER_FULL,	/* EAGAIN, ENOBUFS: the send buffer is full */
+	UDP_FAIL_ERROR,		/* anything else (a firewall's EPERM...) */
+	UDP_FAIL_NREASONS
+};
+
 /*
  * Histogram buckets (upper bounds, in nanoseconds; +Inf is the last
  * count).  Counts are per bucket, not cumulative, so recording one value
@@ -139,6 +150,7 @@ struct stats {
 	uint64_t	udp_received;
 	uint64_t	udp_replies;
 	uint64_t	udp_rate_limited;
+	uint64_t	udp_failed[UDP_FAIL_NREASONS];
 	struct stats_histogram_reply	reply_latency;
 	struct stats_histogram_conn	conn_duration;
 };
@@ -347,8 +359,10 @@ void	 systemd_stopping(void);
 void	 systemd_reloading(int);
 
 /* udp.c */
-void	 udp_open(const struct listener *, int, int *);
+int	 udp_open(const struct options *, const struct listener *, int,
+	    int *);
 void	 udp_start(struct server *, const int *, int);
+enum udp_fail udp_fail_reason(int);
 void	 udp_stop(void);
 
 /* worker.c */

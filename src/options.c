@@ -25,7 +25,7 @@
 
 enum {
 	OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST,
-	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE
+	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE, OPT_UDP_RCVBUF
 };
 
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qt:T:u:UvV";
@@ -57,6 +57,7 @@ static const struct option options_long[] = {
 	{ "threads",		required_argument,	NULL, 't' },
 	{ "udp-rate",		required_argument,	NULL, OPT_UDP_RATE },
 	{ "udp-burst",		required_argument,	NULL, OPT_UDP_BURST },
+	{ "udp-rcvbuf",		required_argument,	NULL, OPT_UDP_RCVBUF },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -102,6 +103,8 @@ static const char options_usage_text[] =
 "  -U, --udp               also answer UDP datagrams on the same addresses\n"
 "      --udp-rate=N        replies a second per source address [100]\n"
 "      --udp-burst=N       replies a source may get at once [100]\n"
+"      --udp-rcvbuf=BYTES  each UDP socket's receive buffer, for bursts\n"
+"                          [default: 0, the kernel's net.core.rmem_default]\n"
 "\n"
 "Running:\n"
 "  -d, --daemon            detach and run in the background\n"
@@ -161,6 +164,7 @@ options_defaults(struct options *o)
 	o->threads = 1;
 	o->udp_rate = DEFAULT_UDP_RATE;
 	o->udp_burst = DEFAULT_UDP_BURST;
+	o->udp_rcvbuf = DEFAULT_UDP_RCVBUF;
 }
 
 static enum options_result options_error(char *, size_t, const char *, ...)
@@ -448,6 +452,15 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 				o->udp_rate = n;
 			else
 				o->udp_burst = n;
+			break;
+		case OPT_UDP_RCVBUF:
+			n = options_number(optarg, 0, MAX_UDP_RCVBUF, &ok);
+			if (!ok)
+				return (options_error(errbuf, errlen,
+				    "invalid --udp-rcvbuf '%s': must be a "
+				    "number of bytes from 0 (the kernel's) to "
+				    "%d", optarg, MAX_UDP_RCVBUF));
+			o->udp_rcvbuf = n;
 			break;
 		case OPT_MAX_CONNS_PER_SOURCE:
 			n = options_number(optarg, 0, MAX_MAX_CONNS, &ok);

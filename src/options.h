@@ -23,12 +23,14 @@
 #define DEFAULT_DRAIN_TIMEOUT	10
 #define DEFAULT_UDP_RATE	100
 #define DEFAULT_UDP_BURST	100
+#define DEFAULT_UDP_RCVBUF	0	/* the kernel's: net.core.rmem_default */
 
 #define MAX_MAX_CONNS		1000000
 #define MAX_MAX_MESSAGE		(64 * 1024 * 1024)
 #define MAX_IDLE_TIMEOUT	86400
 #define MAX_MESSAGE_TEXT	4096
 #define MAX_THREADS		64
+#define MAX_UDP_RCVBUF		(256 * 1024 * 1024)
 
 struct options {
 	const char	*listen[OPTIONS_MAX_LISTEN];	/* none: localhost */
@@ -56,6 +58,7 @@ struct options {
 	int		 threads;
 	long		 udp_rate;		/* replies/s per source */
 	long		 udp_burst;
+	long		 udp_rcvbuf;		/* SO_RCVBUF, 0: the kernel's */
 	const char	*metrics_addr;		/* NULL: no metrics endpoint */
 	int		 metrics_port;
 	char		 metrics_buf[64];

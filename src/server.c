@@ -95,9 +95,9 @@ static void	server_listen_one(struct evconnlistener *, int);
  * + each worker's socket accepted only to be refused, or while an idle
  *     connection is closed to make room for it (one at a time)
  * + SERVER_REFUSE_MAX refused sockets lingering
- * + --udp: nl sockets; --pidfile: one; --daemon: one (/dev/null where the
- *     start-up pipe was); --metrics: its listener and METRICS_MAX_CONNS
- *     connections
+ * + --udp: nl sockets for each worker; --pidfile: one; --daemon: one
+ *     (/dev/null where the start-up pipe was); --metrics: its listener
+ *     and METRICS_MAX_CONNS connections
  * + SERVER_FD_BRIEF for descriptors open only briefly
  *
  * nl is the number of listening addresses (systemd's sockets when
@@ -114,7 +114,7 @@ server_fd_reserve(const struct options *o, int nl, int activated)
 	n += (long)o->threads * (o->threads > 1 ? 4 : 3);
 	n += o->threads + SERVER_REFUSE_MAX;
 	if (o->udp)
-		n += nl;
+		n += (long)o->threads * nl;
 	if (o->pidfile != NULL)
 		n++;
 	if (o->daemonize)

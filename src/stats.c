@@ -79,6 +79,15 @@ static const struct stats_counter stats_counters[] = {
 	  "UDP reply datagrams sent." },
 	{ "udp_rate_limited", NULL, offsetof(struct stats, udp_rate_limited),
 	  "UDP datagrams not answered: source over --udp-rate." },
+	{ "udp_replies_failed", "too_large",
+	  offsetof(struct stats, udp_failed[UDP_FAIL_TOO_LARGE]),
+	  "UDP replies that could not be sent, by reason (too_large: over "
+	  "the largest datagram; buffer_full: the socket's send buffer; "
+	  "error: any other)." },
+	{ "udp_replies_failed", "buffer_full",
+	  offsetof(struct stats, udp_failed[UDP_FAIL_BUFFER_FULL]), NULL },
+	{ "udp_replies_failed", "error",
+	  offsetof(struct stats, udp_failed[UDP_FAIL_ERROR]), NULL },
 };
 #define STATS_NCOUNTERS	(sizeof(stats_counters) / sizeof(stats_counters[0]))
 

@@ -128,7 +128,7 @@ systemd_listeners(struct listener *l, int max, int *udp, int *nudp,
 			fatal(EX_OSERR, "socket activation: descriptor %d", fd);
 		if (strcmp(name, "msgd-udp") == 0) {
 			if (!systemd_is(fd, SOCK_DGRAM) ||
-			    *nudp == OPTIONS_MAX_LISTEN * 2)
+			    *nudp == MSGD_MAX_UDP)
 				fatalx(EX_USAGE, "inherited descriptor %d is "
 				    "not a UDP socket, or one too many", fd);
 			udp[(*nudp)++] = fd;

@@ -8,6 +8,14 @@
  * bucket (--udp-rate, --udp-burst), and UDP listens where TCP does, which
  * is localhost unless --listen says otherwise.
  *
+ * With --threads every worker has its own UDP socket on each address
+ * (SO_REUSEPORT, like the TCP listeners), and the kernel spreads datagrams
+ * over them by a hash of the source and destination address and port.
+ * One source address can therefore reach every worker (from several
+ * ports), so the workers share one rate-limit table, locked in stripes: a
+ * per-worker table would let a forged source get --udp-rate replies a
+ * second from each worker.
+ *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
  */
@@ -17,6 +25,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -32,6 +41,7 @@
 #define UDP_BUCKETS	4096	/* sources tracked at once (power of 2) */
 #define UDP_PROBE	4	/* slots looked at per source */
 #define UDP_BATCH	64	/* datagrams per wakeup, then yield */
+#define UDP_LOCKS	64	/* stripes of the shared table */
 
 struct udp_bucket {
 	unsigned char	addr[16];	/* IPv4 as v4-mapped IPv6 */
@@ -40,22 +50,30 @@ struct udp_bucket {
 	int		used;
 };
 
+/* The rate limit, shared by the workers. */
+struct udp_limit {
+	const struct options	*opts;
+	struct udp_bucket	*buckets;
+	uint32_t		 seed;
+	pthread_mutex_t		 locks[UDP_LOCKS];
+};
+
+/* One worker's sockets. */
 struct udp {
 	struct server		*srv;
 	struct frame_policy	 policy;	/* the server's, per datagram */
-	int			 fd[OPTIONS_MAX_LISTEN * 2];
-	struct event		*ev[OPTIONS_MAX_LISTEN * 2];
+	struct event		**ev;		/* one per socket */
 	int			 n;
-	struct udp_bucket	*buckets;
-	uint32_t		 seed;
 	char			 buf[MAX_MAX_MESSAGE < 65536 ?
 				     MAX_MAX_MESSAGE : 65536];
 };
 
-static struct udp	*udp;
+static struct udp_limit	*udp_limit;
+static struct udp	*udp_list[MAX_THREADS];	/* by worker */
 
 static void	udp_read(evutil_socket_t, short, void *);
 static int	udp_allow(const struct sockaddr_storage *);
+static void	udp_rcvbuf(int, long);
 
 static double
 udp_now(void)
@@ -85,23 +103,28 @@ udp_key(const struct sockaddr_storage *ss, unsigned char *key)
 /*
  * One token per reply; tokens come back at --udp-rate a second up to
  * --udp-burst.  The table is fixed-size: a new source takes the stalest of
- * the slots it may use, so a flood of spoofed sources costs no memory.
+ * the slots it may use, so a flood of spoofed sources costs no memory.  A
+ * source's slots are an aligned group of UDP_PROBE, all under one lock.
  */
 static int
 udp_allow(const struct sockaddr_storage *ss)
 {
-	const struct options	*o = udp->srv->opts;
+	const struct options	*o = udp_limit->opts;
 	struct udp_bucket	*b, *victim = NULL;
+	pthread_mutex_t		*lock;
 	unsigned char		 key[16];
-	uint32_t		 h = udp->seed;
+	uint32_t		 h = udp_limit->seed, first;
 	double			 now = udp_now();
-	int			 i;
+	int			 i, ok;
 
 	udp_key(ss, key);
 	for (i = 0; i < 16; i++)
 		h = (h ^ key[i]) * 16777619u;	/* FNV-1a, seeded */
+	first = h & (UDP_BUCKETS - 1) & ~(uint32_t)(UDP_PROBE - 1);
+	lock = &udp_limit->locks[(first / UDP_PROBE) % UDP_LOCKS];
+	pthread_mutex_lock(lock);
 	for (i = 0; i < UDP_PROBE; i++) {
-		b = &udp->buckets[(h + i) & (UDP_BUCKETS - 1)];
+		b = &udp_limit->buckets[first + i];
 		if (b->used && memcmp(b->addr, key, 16) == 0)
 			break;
 		if (victim == NULL || !b->used || b->stamp < victim->stamp)
@@ -119,17 +142,35 @@ udp_allow(const struct sockaddr_storage *ss)
 	if (b->tokens > (double)o->udp_burst)
 		b->tokens = (double)o->udp_burst;
 	b->stamp = now;
-	if (b->tokens < 1.0)
-		return (0);
-	b->tokens -= 1.0;
-	return (1);
+	if ((ok = b->tokens >= 1.0))
+		b->tokens -= 1.0;
+	pthread_mutex_unlock(lock);
+	return (ok);
+}
+
+/* Why sendmsg failed, as the label it is counted under. */
+enum udp_fail
+udp_fail_reason(int error)
+{
+	switch (error) {
+	case EMSGSIZE:
+		return (UDP_FAIL_TOO_LARGE);
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case ENOBUFS:
+		return (UDP_FAIL_BUFFER_FULL);
+	default:
+		return (UDP_FAIL_ERROR);
+	}
 }
 
 static void
 udp_read(evutil_socket_t fd, short events, void *arg)
 {
-	struct server		*srv = arg;
-	struct stats		*st = &srv->stats;
+	struct udp		*udp = arg;
+	struct stats		*st = &udp->srv->stats;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	struct iovec		 iov[FRAME_MIN_IOVS];
@@ -172,85 +213,181 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 		msg.msg_namelen = sslen;
 		msg.msg_iov = iov;
 		msg.msg_iovlen = b.niov;
-		if ((n = sendmsg(fd, &msg, MSG_DONTWAIT)) == -1)
-			continue;	/* UDP: a lost reply is a lost reply */
+		/* UDP: a lost reply is a lost reply, but it is counted. */
+		if ((n = sendmsg(fd, &msg, MSG_DONTWAIT)) == -1) {
+			STATS_ADD(st->udp_failed[udp_fail_reason(errno)], 1);
+			continue;
+		}
 		STATS_ADD(st->udp_replies, 1);
 		STATS_ADD(st->bytes_out, (size_t)n);
 	}
 }
 
 /*
- * Bind a UDP socket on every TCP listener's address and port (before msgd
- * detaches, so a clash is reported on the terminal).
+ * --udp-rcvbuf: the kernel caps SO_RCVBUF at net.core.rmem_max (and
+ * doubles what it grants, for its own overhead), silently; read it back
+ * and say so once.
  */
-void
-udp_open(const struct listener *tcp, int n, int *fds)
+static void
+udp_rcvbuf(int fd, long want)
 {
-	struct sockaddr_storage	ss;
-	socklen_t		sslen;
-	int			i, fd, on = 1;
+	static int	told;
+	socklen_t	len = sizeof(int);
+	int		v = (int)want, got;
 
-	for (i = 0; i < n; i++) {
-		sslen = sizeof(ss);
-		if (getsockname(tcp[i].fd, (struct sockaddr *)&ss, &sslen) ==
-		    -1)
-			fatal(EX_OSERR, "getsockname");
-		fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1)
-			fatal(EX_OSERR, "cannot listen on udp %s", tcp[i].name);
-		if (ss.ss_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-			    sizeof(on));
-		if (bind(fd, (struct sockaddr *)&ss, sslen) == -1)
-			fatal(errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE,
-			    "cannot listen on udp %s", tcp[i].name);
-		fds[i] = fd;
-	}
+	if (want == 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == -1)
+		fatal(EX_OSERR, "udp: SO_RCVBUF %ld", want);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
+		fatal(EX_OSERR, "udp: SO_RCVBUF");
+	if (told++)
+		return;
+	if (got / 2 < v)
+		log_warnx("udp: --udp-rcvbuf %ld capped by the kernel to %d "
+		    "(raise the sysctl net.core.rmem_max)", want, got / 2);
+	else
+		log_debug("udp: receive buffer %ld bytes (the kernel "
+		    "reserves %d)", want, got);
 }
 
-/* Serve the sockets udp_open() bound, on the server's loop. */
+/*
+ * Bind UDP sockets on the TCP listeners' addresses and port, each address
+ * once (inherited listeners may repeat one), into fds: one per address
+ * for each worker, worker 0's first, sharing the port with SO_REUSEPORT
+ * when there are several.  This runs before msgd detaches, so that a clash
+ * is reported on the terminal.  Returns how many.
+ */
+int
+udp_open(const struct options *o, const struct listener *tcp, int n,
+    int *fds)
+{
+	struct sockaddr_storage	ss[MSGD_MAX_LISTENERS];
+	socklen_t		sslen[MSGD_MAX_LISTENERS], len;
+	const char		*name[MSGD_MAX_LISTENERS];
+	int			i, j, w, na = 0, fd, on = 1;
+
+	for (i = 0; i < n && na < MSGD_MAX_LISTENERS; i++) {
+		len = sizeof(ss[na]);
+		if (getsockname(tcp[i].fd, (struct sockaddr *)&ss[na], &len) ==
+		    -1)
+			fatal(EX_OSERR, "getsockname");
+		for (j = 0; j < na; j++)
+			if (sslen[j] == len && memcmp(&ss[j], &ss[na], len) == 0)
+				break;
+		if (j == na) {
+			name[na] = tcp[i].name;
+			sslen[na++] = len;
+		}
+	}
+	for (w = 0; w < o->threads; w++) {
+		for (i = 0; i < na; i++) {
+			fd = socket(ss[i].ss_family, SOCK_DGRAM |
+			    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd == -1)
+				fatal(EX_OSERR, "cannot listen on udp %s",
+				    name[i]);
+			if (ss[i].ss_family == AF_INET6)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+				    sizeof(on));
+			if (o->threads > 1 && setsockopt(fd, SOL_SOCKET,
+			    SO_REUSEPORT, &on, sizeof(on)) == -1)
+				fatal(EX_OSERR, "udp: SO_REUSEPORT");
+			udp_rcvbuf(fd, o->udp_rcvbuf);
+			if (bind(fd, (struct sockaddr *)&ss[i], sslen[i]) == -1)
+				fatal(errno == EACCES ? EX_NOPERM :
+				    EX_UNAVAILABLE, "cannot listen on udp %s",
+				    name[i]);
+			fds[w * na + i] = fd;
+		}
+	}
+	return (o->threads * na);
+}
+
+/*
+ * Serve srv's worker's share of the n sockets in fds, on its loop: with
+ * --threads W, the W-th part, which for the sockets udp_open() bound is
+ * one per address.  Sockets inherited on SIGUSR2 (upgrade.c) may be
+ * another number; they are shared out the same way, so each is read by
+ * one worker and none is left unread (with fewer sockets than workers,
+ * some workers serve no UDP).  Called for every worker from the main
+ * thread, before the workers run.
+ */
 void
 udp_start(struct server *srv, const int *fds, int n)
 {
-	int	i;
+	struct udp	*udp;
+	int		 i, w = srv->worker, nw = srv->opts->threads;
+	int		 first = w * n / nw, last = (w + 1) * n / nw;
 
-	if ((udp = calloc(1, sizeof(*udp))) == NULL ||
-	    (udp->buckets = calloc(UDP_BUCKETS, sizeof(*udp->buckets))) ==
-	    NULL)
-		fatal(EX_OSERR, "udp_start");
+	if (udp_limit == NULL) {
+		if ((udp_limit = calloc(1, sizeof(*udp_limit))) == NULL ||
+		    (udp_limit->buckets = calloc(UDP_BUCKETS,
+		    sizeof(*udp_limit->buckets))) == NULL)
+			fatal(EX_OSERR, "udp_start");
+		udp_limit->opts = srv->opts;
+		for (i = 0; i < UDP_LOCKS; i++)
+			pthread_mutex_init(&udp_limit->locks[i], NULL);
+		evutil_secure_rng_get_bytes(&udp_limit->seed,
+		    sizeof(udp_limit->seed));
+		log_info("udp on the same addresses: at most %ld repl%s a "
+		    "second per source, bursts of %ld", srv->opts->udp_rate,
+		    srv->opts->udp_rate == 1 ? "y" : "ies",
+		    srv->opts->udp_burst);
+	}
+	if (w >= MAX_THREADS || udp_list[w] != NULL ||
+	    (udp = calloc(1, sizeof(*udp))) == NULL ||
+	    (udp->ev = calloc((size_t)(last - first) + 1,
+	    sizeof(*udp->ev))) == NULL)
+		fatalx(EX_SOFTWARE, "udp_start: worker %d", w);
 	udp->srv = srv;
 	udp->policy = srv->policy;
 	udp->policy.mode = FRAME_DATAGRAM;
 	if (udp->policy.max_message > sizeof(udp->buf) - 1)
 		udp->policy.max_message = sizeof(udp->buf) - 1;
-	evutil_secure_rng_get_bytes(&udp->seed, sizeof(udp->seed));
-	for (i = 0; i < n; i++) {
-		udp->fd[i] = fds[i];
-		udp->ev[i] = event_new(srv->base, fds[i], EV_READ | EV_PERSIST,
-		    udp_read, srv);
-		if (udp->ev[i] == NULL || event_add(udp->ev[i], NULL) == -1)
+	for (i = first; i < last; i++) {
+		udp->ev[udp->n] = event_new(srv->base, fds[i],
+		    EV_READ | EV_PERSIST, udp_read, udp);
+		if (udp->ev[udp->n] == NULL ||
+		    event_add(udp->ev[udp->n], NULL) == -1)
 			fatalx(EX_SOFTWARE, "udp: event_new");
+		udp->n++;
 	}
-	udp->n = n;
-	log_info("udp on the same addresses: at most %ld repl%s a second "
-	    "per source, bursts of %ld", srv->opts->udp_rate,
-	    srv->opts->udp_rate == 1 ? "y" : "ies", srv->opts->udp_burst);
+	udp_list[w] = udp;
+	if (udp->n == 0)
+		log_debug("udp: worker %d has no UDP socket (%d inherited for "
+		    "%d workers)", w, n, nw);
 }
 
-/* Stop answering (on SIGTERM: there is nothing to drain). */
+/*
+ * Stop answering: on SIGTERM (there is nothing to drain), or in worker 0
+ * when an upgrade's new msgd serves, while the other workers drain (their
+ * loops are running: event_free waits for a udp_read running in another
+ * thread to return, so nothing uses what is freed here).
+ */
 void
 udp_stop(void)
 {
-	int	i;
+	struct udp	*udp;
+	int		 i, w, fd;
 
-	if (udp == NULL)
-		return;
-	for (i = 0; i < udp->n; i++) {
-		event_free(udp->ev[i]);
-		close(udp->fd[i]);
+	for (w = 0; w < MAX_THREADS; w++) {
+		if ((udp = udp_list[w]) == NULL)
+			continue;
+		for (i = 0; i < udp->n; i++) {
+			fd = event_get_fd(udp->ev[i]);
+			event_free(udp->ev[i]);
+			close(fd);
+		}
+		free(udp->ev);
+		free(udp);
+		udp_list[w] = NULL;
 	}
-	free(udp->buckets);
-	free(udp);
-	udp = NULL;
+	if (udp_limit == NULL)
+		return;
+	for (i = 0; i < UDP_LOCKS; i++)
+		pthread_mutex_destroy(&udp_limit->locks[i]);
+	free(udp_limit->buckets);
+	free(udp_limit);
+	udp_limit = NULL;
 }

@@ -53,7 +53,7 @@
 /* Seconds the new msgd has to say it serves (slow under valgrind). */
 #define UPGRADE_TIMEOUT		30
 /* Sockets handed over: every worker's TCP, UDP and metrics. */
-#define UPGRADE_MAX_FDS		(MSGD_MAX_LISTENERS * 2 + 1)
+#define UPGRADE_MAX_FDS		(MSGD_MAX_LISTENERS + MSGD_MAX_UDP + 1)
 
 extern char	**environ;
 

@@ -4,13 +4,14 @@
  * connections and counters, so the message path shares nothing; and how
  * they stop together.
  *
- * Worker 0 is the main thread: it also handles signals, the metrics
- * endpoint and UDP.  On SIGTERM (worker_stop) every worker drains: worker
- * 0 at once, the others through their stop_ev, which worker 0 activates
- * in their bases (libevent's threading support makes that safe).  A
- * worker's loop ends when its connections are gone or its drain time is
- * up; each other worker then wakes worker 0 through done_ev, so that
- * worker 0 -- and /healthz with it -- stops last.
+ * Worker 0 is the main thread: it also handles signals and the metrics
+ * endpoint (with --udp every worker answers UDP on its own sockets).  On
+ * SIGTERM (worker_stop) every worker drains: worker 0 at once, the others
+ * through their stop_ev, which worker 0 activates in their bases
+ * (libevent's threading support makes that safe).  A worker's loop ends
+ * when its connections are gone or its drain time is up; each other
+ * worker then wakes worker 0 through done_ev, so that worker 0 -- and
+ * /healthz with it -- stops last.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC

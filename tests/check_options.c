@@ -67,6 +67,22 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(o.max_message, 65536);
 	ck_assert_int_eq(o.idle_timeout, 60);
 	ck_assert_int_eq(o.drain_timeout, 10);
+	ck_assert_int_eq(o.udp_rcvbuf, 0);
+}
+END_TEST
+
+/* --udp-rcvbuf: 0 (the kernel's) to MAX_UDP_RCVBUF bytes. */
+START_TEST(test_udp_rcvbuf)
+{
+	ck_assert_int_eq(parse("--udp-rcvbuf=4194304", NULL), OPTIONS_RUN);
+	ck_assert_int_eq(o.udp_rcvbuf, 4194304);
+	ck_assert_int_eq(parse("--udp-rcvbuf", "0", NULL), OPTIONS_RUN);
+	ck_assert_int_eq(o.udp_rcvbuf, 0);
+	refused(parse("--udp-rcvbuf=-1", NULL), "invalid --udp-rcvbuf '",
+	    "-1");
+	refused(parse("--udp-rcvbuf=268435457", NULL), "--udp-rcvbuf",
+	    "268435456");
+	refused(parse("--udp-rcvbuf=4M", NULL), "--udp-rcvbuf", "4M");
 }
 END_TEST
 
@@ -292,6 +308,7 @@ options_suite(void)
 	tcase_add_test(bad, test_port_range);
 	tcase_add_test(bad, test_counts);
 	tcase_add_test(bad, test_per_source);
+	tcase_add_test(bad, test_udp_rcvbuf);
 	tcase_add_test(bad, test_addresses);
 	tcase_add_test(bad, test_too_many_addresses);
 	tcase_add_test(bad, test_message);
