@@ -592,8 +592,10 @@ log_summary_emit(const struct log_summary *sum)
 {
 	char	msg[LOG_MSG_MAX];
 
-	snprintf(msg, sizeof(msg), "%lu more like this in the last %llu s: %s",
-	    sum->held, (unsigned long long)(sum->ms + 999) / 1000, sum->first);
+	/* The held line is cut to leave room for the count before it. */
+	snprintf(msg, sizeof(msg), "%lu more like this in the last %llu s: "
+	    "%.*s", sum->held, (unsigned long long)(sum->ms + 999) / 1000,
+	    (int)sizeof(msg) - 96, sum->first);
 	log_emit(sum->pri, msg);
 }
 
