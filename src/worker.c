@@ -194,7 +194,8 @@ worker_check(struct worker *w)
 	struct server	*srv = w->srv;
 
 	if (srv->draining && srv->nconns == 0 && (srv->worker != 0 ||
-	    __atomic_load_n(&worker_running, __ATOMIC_RELAXED) == 0))
+	    __atomic_load_n(&worker_running, __ATOMIC_RELAXED) == 0) &&
+	    handoff_close(srv))
 		event_base_loopexit(srv->base, NULL);
 }
 
