@@ -1,6 +1,7 @@
 /*
  * worker.c - --threads: N servers, each with its own event_base, its own
- * listening sockets on the shared port (SO_REUSEPORT) and its own
+ * listening sockets on the shared port (SO_REUSEPORT) -- or inherited
+ * ones they share, taking connections in turn (handoff.c) -- and its own
  * connections and counters, so the message path shares nothing; and how
  * they stop together.
  *

@@ -1,10 +1,9 @@
 #!/bin/sh
 # activate-threads.sh - socket activation with -t 2: the two workers share
-# systemd's one listening socket, and each serves at least 35% of 200
-# connections (msgd_worker_connections_accepted_total), as they do with
-# msgd's own SO_REUSEPORT sockets -- also 200 that wait in the socket's
-# backlog at once, as they do while msgd (re)starts.  Before handoff.c
-# the first worker to wake took such a burst nearly whole.
+# systemd's one listening socket, and each serves at least 35%
+# (msgd_worker_connections_accepted_total) of 200 connections that wait
+# in the socket's backlog at once, as they do while msgd (re)starts.
+# Before handoff.c the first worker to wake took them all.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
@@ -80,6 +79,6 @@ expect_eq "$((w0 + w1))" "$(metric connections_accepted_total)" "connections ser
     fail "uneven split of $N connections: worker 0 $w0, worker 1 $w1"
 exec 8>&-
 wait "$APID" || fail "activate.py failed: $(cat "$T/activate.err")"
-expect_eq "$(cat "$T/activate.out" | grep -c '^exited 0$')" 1 \
+expect_eq "$(grep -c '^exited 0$' "$T/activate.out")" 1 \
     "clean exit ($(cat "$T/activate.out"))"
 pass "$N connections on one inherited socket: worker 0 $w0, worker 1 $w1"
