@@ -106,7 +106,7 @@ handoff_pass(struct server *srv, int fd, const struct sockaddr *sa,
 		goto self;
 	if (h->n == h->size) {
 		size = h->size == 0 ? 16 : h->size * 2;
-		if ((q = reallocarray(h->q, size, sizeof(*q))) == NULL)
+		if ((q = realloc(h->q, size * sizeof(*q))) == NULL)
 			goto self;
 		h->q = q;
 		h->size = size;
