@@ -217,6 +217,8 @@ main(int argc, char **argv)
 		fatalx(EX_SOFTWARE, "evthread_use_pthreads");
 	for (i = 0; i < opts.threads; i++)
 		worker_add(server_new(msgd_base(), &opts, listeners[i], nl));
+	if (activated)
+		handoff_start();	/* the workers share the sockets */
 	srv = worker_get(0);
 	base = srv->base;
 	if (opts.metrics_addr != NULL)

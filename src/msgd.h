@@ -206,6 +206,7 @@ enum expire_kind {
 };
 
 struct conn_bufs;
+struct handoff;
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* srv->conns (by last line),
@@ -262,6 +263,7 @@ struct server {
 	struct stats		 stats;
 	char			 readbuf[CONN_READ_SIZE]; /* conn.c reads here */
 	int			 worker;	/* 0: the main thread */
+	struct handoff		*handoff;	/* sockets shared: handoff.c */
 };
 
 /* listen.c */
@@ -277,6 +279,7 @@ struct server *server_new(struct event_base *, const struct options *,
 void	 server_free(struct server *);
 void	 server_attach_listener(struct server *, struct evconnlistener *);
 void	 server_accept_ok(struct server *);
+void	 server_accepted(struct server *, int, const struct sockaddr *);
 void	 server_fd_freed(struct server *);
 void	 server_conn_opened(struct server *);
 void	 server_conn_closed(struct server *);
@@ -374,6 +377,12 @@ void	 worker_stop(void);
 void	 worker_conn_closed(struct server *);
 void	 worker_join(void);
 void	 worker_free(void);
+
+/* handoff.c */
+void	 handoff_start(void);
+int	 handoff_pass(struct server *, int, const struct sockaddr *, int);
+int	 handoff_close(struct server *);
+void	 handoff_free(struct server *);
 
 /* upgrade.c */
 void	 upgrade_init(int, char **);

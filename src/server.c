@@ -237,6 +237,7 @@ server_free(struct server *srv)
 		if (srv->listeners[i].lev != NULL)
 			evconnlistener_free(srv->listeners[i].lev);
 	}
+	handoff_free(srv);
 	event_free(srv->pause_ev);
 	event_free(srv->reap_ev);
 	expire_free(srv);
@@ -351,12 +352,23 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server	*srv = arg;
+
+	(void)lev;
+	server_accept_ok(srv);
+	if (!handoff_pass(srv, fd, sa, salen))
+		server_accepted(srv, fd, sa);
+}
+
+/*
+ * Serve fd, accepted from sa (NULL: unknown) by this worker or passed to
+ * it (handoff.c), within the limits.
+ */
+void
+server_accepted(struct server *srv, int fd, const struct sockaddr *sa)
+{
 	struct conn	*c;
 	struct source	*src;
 
-	(void)lev;
-	(void)salen;
-	server_accept_ok(srv);
 	/*
 	 * The source's limit first: a source over it must not take, or make
 	 * room for itself among, the places of others.
@@ -385,8 +397,11 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		source_release(src);
 		log_warn("cannot set up a connection");
 		close(fd);
-	} else
-		c->source = src;
+		return;
+	}
+	c->source = src;
+	if (srv->draining)		/* passed in as the drain began */
+		conn_shutdown(c);
 }
 
 /* Take a place in --max-conns for a new connection; 0 if it is full. */

@@ -230,6 +230,28 @@ stats_histogram(struct evbuffer *b, const char *name, const char *help,
 	    (unsigned long long)cum);
 }
 
+/*
+ * Connections each worker served: how evenly the workers share the load
+ * (with --threads, the kernel's share of each worker's own sockets, or
+ * handoff.c's turns on shared ones).
+ */
+static void
+stats_workers_prometheus(struct evbuffer *b)
+{
+	const struct server	*w;
+	int			 k;
+
+	evbuffer_add_printf(b, "# HELP msgd_worker_connections_accepted_total "
+	    "Connections accepted and served, by worker thread.\n"
+	    "# TYPE msgd_worker_connections_accepted_total counter\n");
+	for (k = 0; k < worker_count(); k++) {
+		w = worker_get(k);
+		evbuffer_add_printf(b, "msgd_worker_connections_accepted_total"
+		    "{worker=\"%d\"} %llu\n", k, (unsigned long long)
+		    __atomic_load_n(&w->stats.accepted, __ATOMIC_RELAXED));
+	}
+}
+
 static void
 stats_counters_prometheus(const struct stats *sum, struct evbuffer *b)
 {
@@ -265,6 +287,7 @@ stats_prometheus(const struct server *srv, struct evbuffer *b)
 	    "running (always 1).\n# TYPE msgd_build_info gauge\n"
 	    "msgd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	stats_counters_prometheus(&sum, b);
+	stats_workers_prometheus(b);
 	stats_histogram(b, "reply_latency_seconds", "From a complete line's "
 	    "arrival to its reply being written; 0 when written at once.",
 	    stats_reply_le, sum.reply_latency.counts, STATS_REPLY_BUCKETS,

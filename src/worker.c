@@ -1,6 +1,7 @@
 /*
  * worker.c - --threads: N servers, each with its own event_base, its own
- * listening sockets on the shared port (SO_REUSEPORT) and its own
+ * listening sockets on the shared port (SO_REUSEPORT) -- or inherited
+ * ones they share, taking connections in turn (handoff.c) -- and its own
  * connections and counters, so the message path shares nothing; and how
  * they stop together.
  *
@@ -195,7 +196,8 @@ worker_check(struct worker *w)
 	struct server	*srv = w->srv;
 
 	if (srv->draining && srv->nconns == 0 && (srv->worker != 0 ||
-	    __atomic_load_n(&worker_running, __ATOMIC_RELAXED) == 0))
+	    __atomic_load_n(&worker_running, __ATOMIC_RELAXED) == 0) &&
+	    handoff_close(srv))
 		event_base_loopexit(srv->base, NULL);
 }
 
