@@ -19,9 +19,6 @@ N=200
 slow=1
 [ -z "${MSGD_SANITIZED:-}" ] || slow=4
 
-json_get() {
-	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"
-}
 # served K: connections worker K served, scraped now.
 served() {
 	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" | awk \

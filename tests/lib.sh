@@ -163,6 +163,10 @@ release_hold() {
 	wait_gone "$HOLD_PID" 10 || fail "hold.py did not finish"
 	rm -f "$T/hold.in"
 }
+# json_get NAME FILE: a number from msgbench's --json output in FILE.
+json_get() {
+	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"
+}
 # metrics_hold N: the same for N idle connections to the --metrics port
 # ($MPORT), until metrics_release.
 metrics_hold() {

@@ -10,10 +10,6 @@
 
 [ -x "$MSGBENCH" ] || fail "msgbench is not built ($MSGBENCH)"
 
-# json_get KEY FILE: a number from the --json line.
-json_get() {
-	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"
-}
 
 # bench NAME ARGS...: run msgbench --json against msgd, bounded in time;
 # leaves its exit status in $rc, its JSON line in $T/NAME.json and its

@@ -19,9 +19,6 @@ SECS=8
 slow=1
 [ -z "${MSGD_SANITIZED:-}" ] || slow=4
 
-json_get() {
-	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"
-}
 started() { [ "$(grep -c 'started: listening' "$MSGD_LOG")" -ge "$1" ]; }
 
 MSGD_LOG=$T/msgd.log

@@ -33,9 +33,6 @@ ended() {
 }
 live() { ! ended "$1" && grep -q msgd "/proc/$1/comm" 2>/dev/null; }
 
-json_get() {
-	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"
-}
 
 # start NAME ARGS...: msgd -d -P from $T/NAME/msgd (a copy of $MSGD).
 start() {
