@@ -194,6 +194,10 @@ client_start() {
 	shift
 	CLIENT_OUT=$T/$name.out
 	CLIENT_FIFO=$T/$name.in
+	# Emptied here, not by the redirection below: the background shell
+	# opens the FIFO first, so until exec 8> it has not truncated the
+	# file, and client_wait read an earlier client's lines.
+	: > "$CLIENT_OUT"
 	mkfifo "$CLIENT_FIFO"
 	python3 "${top_srcdir:-..}/tests/hostile.py" "$@" \
 	    < "$CLIENT_FIFO" > "$CLIENT_OUT" &
