@@ -1,7 +1,7 @@
 #!/bin/sh
-# without-optional.sh - build msgd with neither libsystemd nor Check, from
-# the release tarball (the source tree itself is configured in place), and
-# run make check there on the tests where libsystemd's absence changes
+# without-optional.sh - build msgd with neither libsystemd, OpenSSL nor
+# Check, from the release tarball (the source tree itself is configured in
+# place), and run make check there on the tests where libsystemd's absence changes
 # what msgd does (readiness, socket activation, the SIGUSR2 upgrade, which
 # reads LISTEN_FDS without it) and a few plain ones: they must pass, and
 # the unit tests must show as SKIP, not as passes.  The other integration
@@ -14,10 +14,14 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/.ci/lib.sh"
 ci_unpack _build-optional
-./configure -q --without-systemd --without-check \
+./configure -q --without-systemd --without-openssl --without-check \
     --with-systemdsystemunitdir=no
 if grep -q '^#define HAVE_LIBSYSTEMD' config.h; then
 	echo "without-optional: libsystemd is still used" >&2
+	exit 1
+fi
+if grep -q '^#define HAVE_OPENSSL' config.h; then
+	echo "without-optional: OpenSSL is still used" >&2
 	exit 1
 fi
 make -s -j2
