@@ -111,7 +111,7 @@ tls_context(const struct options *o, char *err, size_t len, int *status)
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		snprintf(err, len, "cannot set up TLS: %s",
-		    tls_reason(ERR_peek_last_error()));
+		    tls_reason(ERR_peek_error()));
 		return (NULL);
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -139,7 +139,7 @@ tls_context(const struct options *o, char *err, size_t len, int *status)
 	if (what == NULL)
 		return (ctx);
 	snprintf(err, len, "cannot load %s %s: %s", what, file,
-	    tls_reason(ERR_peek_last_error()));
+	    tls_reason(ERR_peek_error()));
 	SSL_CTX_free(ctx);
 	return (NULL);
 }
@@ -269,16 +269,21 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
-	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	e = bufferevent_get_openssl_error(bev);
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		e = 0;		/* OpenSSL 3's word for a close */
+#endif
+	if (e != 0) {
 		snprintf(why, sizeof(why), "%s", tls_reason(e));
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;	/* the first is the cause */
 		tls_fail(c, TLS_FAIL_ERROR, why);
-	} else if ((what & BEV_EVENT_EOF) || EVUTIL_SOCKET_ERROR() == 0)
+	} else if ((what & BEV_EVENT_EOF) || errno == 0 ||
+	    errno == ECONNRESET || errno == EPIPE)
 		tls_fail(c, TLS_FAIL_CLOSED, "the client closed the connection");
 	else
-		tls_fail(c, TLS_FAIL_ERROR,
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		tls_fail(c, TLS_FAIL_ERROR, strerror(errno));
 }
 
 /* The handshake is done: stop its clock, count it, say who it was. */
