@@ -264,7 +264,9 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (what & BEV_EVENT_EOF)
 			conn_input(c, 1);
 		else {
-			log_trace("connection %d: TLS error", c->fd);
+			e = bufferevent_get_openssl_error(bev);
+			log_trace("connection %d: TLS error: %s", c->fd,
+			    e != 0 ? tls_reason(e) : strerror(errno));
 			conn_close(c, CONN_CLOSE_ERROR);
 		}
 		return;

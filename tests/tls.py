@@ -15,6 +15,11 @@
     tls.py fingerprint PORT
         Print the SHA-256 of the certificate msgd serves.
 
+    tls.py load PORT SECS [THREADS]
+        For SECS seconds, THREADS (4) clients each connect, handshake,
+        send a line and read its reply, again and again (msgd -k or
+        not).  Prints "ok N" (replies), or exits 1 at the first failure.
+
     tls.py hostile PORT SECS
         Open three connections that never finish a handshake: plaintext
         ("Hello, server!\\n"), the first 40 bytes of a real ClientHello,
@@ -133,12 +138,46 @@ def hostile(port, secs):
     return 0
 
 
+def load(port, secs, nthreads):
+    import threading
+    ctx = context()
+    end = time.monotonic() + secs
+    count = [0]
+    errors = []
+
+    def run():
+        while time.monotonic() < end and not errors:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port),
+                                                timeout=30)
+                with ctx.wrap_socket(sock) as s:
+                    s.sendall(b"Hello, server!\n")
+                    if not s.recv(1024).startswith(b"Hello, client!"):
+                        errors.append("bad reply")
+                count[0] += 1
+            except (ssl.SSLError, OSError) as e:
+                errors.append(str(e))
+    threads = [threading.Thread(target=run) for _ in range(nthreads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        print("failed: %s" % errors[0])
+        return 1
+    print("ok %d" % count[0])
+    return 0
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "client":
         return client(port, sys.argv[3:])
     if cmd == "fingerprint":
         return fingerprint(port)
+    if cmd == "load":
+        return load(port, float(sys.argv[3]),
+                    int(sys.argv[4]) if len(sys.argv) > 4 else 4)
     if cmd == "hostile":
         return hostile(port, float(sys.argv[3]))
     return 64
