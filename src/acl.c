@@ -183,8 +183,9 @@ acl_free(struct acl *a)
 
 /*
  * May a client at addr (family AF_INET: 4 bytes, AF_INET6: 16) come in?
- * 1 if so.  0 if not, and why (whylen bytes) says which rule, or none,
- * denied it.  Other families are not subject to the list: 1.
+ * 1 if so.  0 if not, and why (whylen bytes; NULL: not wanted) says
+ * which rule, or none, denied it.  Other families are not subject to the
+ * list: 1.
  */
 int
 acl_check(const struct acl *a, int family, const void *addr, char *why,
@@ -209,6 +210,8 @@ acl_check(const struct acl *a, int family, const void *addr, char *why,
 	}
 	if (r == NULL && a->nallow == 0)
 		return (1);
+	if (why == NULL)
+		return (0);
 	if (evutil_inet_ntop(family, p, text, sizeof(text)) == NULL)
 		text[0] = '\0';
 	if (r != NULL)
@@ -251,7 +254,8 @@ acl_check_proxy(const struct acl *a, const struct proxy_header *h, int fd,
 	if (h->family == AF_INET || h->family == AF_INET6)
 		return (acl_check(a, h->family, h->src, why, whylen));
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1) {
-		snprintf(why, whylen, "the peer is gone");
+		if (why != NULL)
+			snprintf(why, whylen, "the peer is gone");
 		return (0);
 	}
 	return (acl_check_sockaddr(a, (struct sockaddr *)&ss, why, whylen));

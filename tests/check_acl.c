@@ -139,6 +139,10 @@ START_TEST(test_first_match)
 	ck_assert(allowed(&a, "127.255.255.255"));
 	ck_assert(!allowed(&a, "128.0.0.1"));
 	ck_assert_str_eq(why, "128.0.0.1 matches no --allow");
+	/* Without a buffer for why: the same answers. */
+	ck_assert(!acl_check(&a, AF_INET, "\x7f\0\0\x03", NULL, 0));
+	ck_assert(acl_check(&a, AF_INET, "\x7f\0\0\x02", NULL, 0));
+	ck_assert(!acl_check(&a, AF_INET, "\x80\0\0\x01", NULL, 0));
 	acl_free(&a);
 }
 END_TEST
