@@ -63,12 +63,12 @@ acl_bits(const char *s, int max)
 static int
 acl_host_bits(unsigned char *addr, int len, int bits)
 {
-	int	i, set = 0;
-	unsigned char mask;
+	unsigned char	mask;
+	int		i, set = 0;
 
 	for (i = bits / 8; i < len; i++) {
-		mask = i == bits / 8 ? (unsigned char)(0xff << (8 - bits % 8)) :
-		    0;
+		/* The byte the prefix ends in keeps its first bits. */
+		mask = i == bits / 8 ? (unsigned char)(0xff00 >> bits % 8) : 0;
 		if (addr[i] & ~mask)
 			set = 1;
 		addr[i] &= mask;
