@@ -118,8 +118,9 @@ release_hold
 
 # 2. Without it: msgbench conn against a one-shot msgd, ping and pipe
 # against a keep-open one, all at once; held connections at SIGTERM.
-# Every connection is counted in the per-source table all workers share.
-start oneshot --max-conns-per-source 1000000
+# Every connection is counted in the per-source table all workers share,
+# and checked against an access list every worker reads.
+start oneshot --max-conns-per-source 1000000 --deny 192.0.2.0/24
 start keep -k --max-conns-per-source 1000000
 MSGD_PORT=$keep_PORT
 hold 20 held
@@ -136,7 +137,7 @@ release_hold
 # 3. --udp: datagrams from 200 ports of one source at a time reach all
 # four workers' sockets, and every worker takes and returns tokens in the
 # one per-source table (the burst runs out: some are refused).
-start udp -U --udp-rate 100 --udp-burst 100
+start udp -U --udp-rate 100 --udp-burst 100 --deny 192.0.2.0/24
 churn udp
 end=$(($(date +%s) + SECS))
 while [ "$(date +%s)" -lt "$end" ]; do

@@ -34,7 +34,7 @@ exec valgrind -q --error-exitcode=99 --leak-check=full \\
 EOS
 chmod +x "$vg/msgd"
 TESTS=${VALGRIND_TESTS:-"reply keep-open errors concurrent hostile-garbage
-    limits-max-message limits-idle-timeout limits-per-source hostile-linger
+    limits-max-message limits-idle-timeout limits-per-source acl hostile-linger
     hostile-trickle
     hostile-drain hostile-backpressure"}
 status=0

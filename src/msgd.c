@@ -100,6 +100,10 @@ msgd_log_start(const struct server *srv, int activated)
 	    "--max-message %ld, --idle-timeout %ld, --drain-timeout %ld",
 	    srv->max_conns, o->max_conns_per_source, o->max_message,
 	    o->idle_timeout, o->drain_timeout);
+	if (o->acl.n > 0)
+		log_info("access list: %zu rule%s; a client none matches is %s",
+		    o->acl.n, o->acl.n == 1 ? "" : "s", o->acl.nallow > 0 ?
+		    "denied" : "allowed");
 }
 
 /*
@@ -254,6 +258,7 @@ main(int argc, char **argv)
 	event_base_free(base);
 	pidfile_remove();
 	upgrade_free();
+	acl_free(&opts.acl);
 	log_close();
 	return (EX_OK);
 }

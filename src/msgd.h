@@ -103,6 +103,7 @@ enum conn_close {
 	CONN_CLOSE_EVICTED,	/* closed to make room when full */
 	CONN_CLOSE_PER_SOURCE,	/* --max-conns-per-source, at the PROXY
 				   header */
+	CONN_CLOSE_DENIED,	/* --allow/--deny, at the PROXY header */
 	CONN_CLOSE_NREASONS
 };
 
@@ -139,6 +140,7 @@ struct stats {
 	uint64_t	accepted;
 	uint64_t	refused_busy;
 	uint64_t	refused_per_source;
+	uint64_t	refused_denied;		/* --allow/--deny */
 	uint64_t	closed[CONN_CLOSE_NREASONS];
 	uint64_t	messages_in;
 	uint64_t	replies_out;
@@ -150,6 +152,7 @@ struct stats {
 	uint64_t	udp_received;
 	uint64_t	udp_replies;
 	uint64_t	udp_rate_limited;
+	uint64_t	udp_denied;		/* --allow/--deny */
 	uint64_t	udp_failed[UDP_FAIL_NREASONS];
 	struct stats_histogram_reply	reply_latency;
 	struct stats_histogram_conn	conn_duration;

@@ -25,12 +25,15 @@
 
 enum {
 	OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST,
-	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE, OPT_UDP_RCVBUF
+	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE, OPT_UDP_RCVBUF,
+	OPT_ALLOW, OPT_DENY
 };
 
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qt:T:u:UvV";
 
 static const struct option options_long[] = {
+	{ "allow",		required_argument,	NULL, OPT_ALLOW },
+	{ "deny",		required_argument,	NULL, OPT_DENY },
 	{ "max-conns",		required_argument,	NULL, 'c' },
 	{ "max-conns-per-source", required_argument,	NULL,
 	  OPT_MAX_CONNS_PER_SOURCE },
@@ -119,6 +122,15 @@ static const char options_usage_text[] =
 "      --metrics=[ADDR:]PORT\n"
 "                          serve /metrics (Prometheus) and /healthz over\n"
 "                          HTTP on ADDR [default ADDR: 127.0.0.1]\n"
+"\n"
+"Access lists (TCP and UDP, not --metrics):\n"
+"      --allow=CIDR        let clients from CIDR in; repeatable\n"
+"      --deny=CIDR         close clients from CIDR at once, without a\n"
+"                          reply; repeatable.  CIDR: an IPv4 or IPv6\n"
+"                          address [/prefix length].  The first rule that\n"
+"                          matches decides; if none does, a client is\n"
+"                          denied if there is an --allow, else allowed\n"
+"                          [default: no rules: all allowed]\n"
 "\n"
 "  -h, --help              display this help and exit\n"
 "  -V, --version           output version information and exit\n"
@@ -309,6 +321,7 @@ enum options_result
 options_parse(struct options *o, int argc, char **argv, char *errbuf,
     size_t errlen)
 {
+	char	why[128];
 	int	ch, ok, quiet = 0, verbose = 0;
 	long	n;
 
@@ -473,6 +486,14 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			break;
 		case OPT_PROXY_PROTOCOL:
 			o->proxy_protocol = 1;
+			break;
+		case OPT_ALLOW:
+		case OPT_DENY:
+			if (acl_add(&o->acl, ch == OPT_ALLOW, optarg, why,
+			    sizeof(why)) == -1)
+				return (options_error(errbuf, errlen,
+				    "invalid --%s '%s': %s", ch == OPT_ALLOW ?
+				    "allow" : "deny", optarg, why));
 			break;
 		case OPT_METRICS:
 			if (options_split_hostport(optarg, o->metrics_buf,

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "acl.h"
 #include "log.h"
 
 #define OPTIONS_MAX_LISTEN	16
@@ -62,6 +63,7 @@ struct options {
 	const char	*metrics_addr;		/* NULL: no metrics endpoint */
 	int		 metrics_port;
 	char		 metrics_buf[64];
+	struct acl	 acl;			/* --allow, --deny */
 };
 
 enum options_result {

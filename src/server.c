@@ -71,6 +71,8 @@ static long long	server_emfile_at[MAX_THREADS];
 
 static long long	server_now_ms(void);
 static int		server_take(struct server *);
+static int		server_denied(struct server *, int,
+			    const struct sockaddr *);
 static long		server_fd_reserve(const struct options *, int, int);
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
@@ -355,8 +357,31 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 
 	(void)lev;
 	server_accept_ok(srv);
+	if (server_denied(srv, fd, sa))
+		return;
 	if (!handoff_pass(srv, fd, sa, salen))
 		server_accepted(srv, fd, sa);
+}
+
+/*
+ * --allow, --deny: a denied client is closed at once, unread and without
+ * a word (what it sent turns the close into a reset; no linger), before
+ * it takes a place or is handed to another worker.  With --proxy-protocol
+ * the client is the header's, checked when it is in (conn.c).  Returns 1
+ * if fd was closed.
+ */
+static int
+server_denied(struct server *srv, int fd, const struct sockaddr *sa)
+{
+	char	why[128];
+
+	if (srv->opts->proxy_protocol ||
+	    acl_check_sockaddr(&srv->opts->acl, sa, why, sizeof(why)))
+		return (0);
+	STATS_ADD(srv->stats.refused_denied, 1);
+	log_info("denied a connection: %s", why);
+	close(fd);
+	return (1);
 }
 
 /*
