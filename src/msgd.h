@@ -173,7 +173,7 @@ struct listen_addr {
 	char			 addr[UNIXSOCK_PATH_MAX];
 	int			 optional;	/* skip if the host lacks it */
 	int			 missing;	/* ... and it does */
-	int			 unixsock;	/* addr is a Unix socket's path */
+	int			 unixsock;	/* addr is a socket path */
 	int			 fd;		/* that socket, once bound */
 };
 

@@ -91,9 +91,10 @@ systemd_is(int fd, int type)
  * in LISTEN_FDNAMES.  "msgd-udp" and "msgd-metrics" (from an old msgd) go
  * to udp (*nudp of them) and metrics (fd -1 if none); any other name is a
  * listening TCP or Unix-domain socket, into l ("msgd-unix": one an old
- * msgd bound, whose file is ours to remove now; unixsock.c).  Returns how many of those (0: none
- * passed, bind our own).  The protocol is sd_listen_fds(3)'s, read here
- * so that upgrades work without libsystemd too.
+ * msgd bound, whose file is ours to remove now; unixsock.c).  Returns how
+ * many of those (0: none passed, bind our own).  The protocol is
+ * sd_listen_fds(3)'s, read here so that upgrades work without libsystemd
+ * too.
  */
 int
 systemd_listeners(struct listener *l, int max, int *udp, int *nudp,
@@ -176,8 +177,8 @@ systemd_listeners(struct listener *l, int max, int *udp, int *nudp,
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDNAMES");
 	if (n > 0)
-		log_debug("%ld inherited sockets: %d stream, %d UDP, %s metrics",
-		    n, ntcp, *nudp, metrics->fd != -1 ? "1" : "no");
+		log_debug("%ld inherited sockets: %d stream, %d UDP, %s "
+		    "metrics", n, ntcp, *nudp, metrics->fd != -1 ? "1" : "no");
 	return (ntcp);
 }
 
