@@ -7,9 +7,11 @@
  * (listen.c dups it, handoff.c deals its connections out).  Binding
  * removes a dead msgd's leftover file -- a socket nobody answers on -- and
  * nothing else: a live server's socket, or a file that is not a socket,
- * is a clear error.  The file is created with no permissions at all (a
- * umask of 0777) and gets its owner and --unix-mode before listen(), so
- * no one it is not meant for can ever connect.
+ * is a clear error.  The file is created with --unix-mode itself (the
+ * umask during bind(2) is its complement: no chmod(2), which would follow
+ * a symbolic link planted at the path meanwhile) and gets its owner
+ * (lchown(2)) before listen(): until then a connection is refused, so no
+ * one it is not meant for can ever connect.
  *
  * msgd removes the files it bound at exit, if they are still the ones it
  * bound, but not when it has handed the sockets to a new msgd (SIGUSR2:
@@ -184,8 +186,8 @@ unixsock_bind(const char *path, const struct options *o, struct listener *l)
 	    0)) == -1)
 		fatal(EX_OSERR, "cannot listen on unix:%s: socket", path);
 	unixsock_addr(&sun, path);
-	/* No one may connect before the owner and mode are right. */
-	mask = umask(0777);
+	/* A new socket's file mode is 0777 less the umask. */
+	mask = umask(~(mode_t)o->unix_mode & 0777);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	error = errno;
 	umask(mask);
@@ -195,11 +197,10 @@ unixsock_bind(const char *path, const struct options *o, struct listener *l)
 		    error == EADDRINUSE ? EX_UNAVAILABLE : EX_CANTCREAT,
 		    "cannot listen on unix:%s", path);
 	}
+	/* Not listening yet: no one can connect before this is done. */
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    lchown(path, uid, gid) == -1)
 		unixsock_fail(path, EX_NOPERM, "cannot set its owner");
-	if (chmod(path, (mode_t)o->unix_mode) == -1)
-		unixsock_fail(path, EX_NOPERM, "cannot set its mode");
 	if (listen(fd, SOMAXCONN) == -1)
 		unixsock_fail(path, EX_UNAVAILABLE, "listen");
 	unixsock_own(path);
