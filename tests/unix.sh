@@ -1,6 +1,7 @@
 #!/bin/sh
 # unix.sh - -l unix:PATH: msgd answers on a Unix-domain socket beside its
-# TCP listener, with real nc -U clients: one-shot, -k, -e, -t 2, PROXY,
+# TCP listener, with real nc -U clients: one-shot, -k, -e, -t 2 (both
+# workers take the one socket's connections in turn), PROXY,
 # --max-conns-per-source (not applied to Unix peers); --unix-mode and
 # --unix-owner as stat(1) shows them; a stale socket of a killed msgd is
 # replaced, a live msgd's is not stolen, a file that is not a socket is
@@ -12,6 +13,7 @@
 . "${top_srcdir:-..}/tests/lib.sh"
 need nc
 need stat
+need curl
 
 S=$T/msgd.sock
 slow=1
@@ -89,8 +91,16 @@ expect_eq "$?" 73 "exit status with a symbolic link at the path"
 [ -L "$S" ] && [ -d "$T/dir" ] || fail "the symbolic link was touched"
 rm -f "$S"
 
-# 6. -t 2: one socket, both workers answer on it.
-msgd_start -l 127.0.0.1 -l "unix:$S" -t 2 -v
+# served K: connections worker K accepted, scraped now.
+served() {
+	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" | awk \
+	    -v n="msgd_worker_connections_accepted_total{worker=\"$1\"}" \
+	    '$1 == n { print $2 }'
+}
+
+# 6. -t 2: one socket, and both workers take its connections in turn.
+msgd_start -l 127.0.0.1 -l "unix:$S" -t 2 -v --metrics 0
+metrics_port
 i=0
 pids=""
 while [ "$i" -lt 20 ]; do
@@ -103,6 +113,11 @@ expect_eq "$(cat "$T"/threads.* | grep -c '^Hello, client!$')" 20 \
     "-t 2: clients answered"
 grep -q "2 workers share the listening sockets" "$MSGD_LOG" ||
     fail "-t 2: the workers do not share the Unix socket"
+w0=$(served 0)
+w1=$(served 1)
+expect_eq "$((w0 + w1))" 20 "-t 2: connections the two workers accepted"
+[ "$w0" -ge 5 ] && [ "$w1" -ge 5 ] ||
+    fail "-t 2: uneven split of 20: worker 0 $w0, worker 1 $w1"
 msgd_stop
 [ ! -e "$S" ] || fail "-t 2: $S is still there after SIGTERM"
 
