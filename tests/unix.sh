@@ -2,7 +2,8 @@
 # unix.sh - -l unix:PATH: msgd answers on a Unix-domain socket beside its
 # TCP listener, with real nc -U clients: one-shot, -k, -e, -t 2 (both
 # workers take the one socket's connections in turn), PROXY,
-# --max-conns-per-source (not applied to Unix peers); --unix-mode and
+# --max-conns-per-source (not applied to Unix peers), --max-conns and
+# --idle-timeout; --unix-mode and
 # --unix-owner as stat(1) shows them; a stale socket of a killed msgd is
 # replaced, a live msgd's is not stolen, a file that is not a socket is
 # never removed; the file goes at SIGTERM, and stays (and answers) across
@@ -143,7 +144,26 @@ expect_eq "$(printf 'hi\n' | uask "$S")" "Hello, client!" \
 exec 9>&-
 msgd_stop
 
-# 8. --unix-owner, and by default the --user msgd runs as (root only).
+# 8. --max-conns and --idle-timeout hold for Unix clients: with one
+# client idle, the next is refused; the idle one is closed in time.
+msgd_start -l 127.0.0.1 -l "unix:$S" -c 1 --no-evict -i 1 -vv
+mkfifo "$T/idle2.in"
+timeout 20 nc -U "$S" < "$T/idle2.in" > /dev/null &
+idle=$!
+track "$idle"
+exec 9> "$T/idle2.in"
+wait_for 10 grep -q ": open (1 open)" "$MSGD_LOG" ||
+    fail "the idle Unix client did not connect"
+expect_eq "$(printf 'hi\n' | uask "$S")" "error: server busy" \
+    "a second Unix client with --max-conns 1"
+wait_for $((10 * slow)) gone "$idle" ||
+    fail "--idle-timeout 1 did not close the idle Unix client"
+exec 9>&-
+expect_eq "$(printf 'hi\n' | uask "$S")" "Hello, client!" \
+    "a Unix client once the idle one is gone"
+msgd_stop
+
+# 9. --unix-owner, and by default the --user msgd runs as (root only).
 if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
 	grp=$(id -gn nobody)
 	msgd_start -l 127.0.0.1 -l "unix:$S" --unix-owner "nobody:$grp"
@@ -162,7 +182,7 @@ else
 	echo "note: not root: --unix-owner is not tried" >&2
 fi
 
-# 9. SIGUSR2: the new msgd serves on the same file, which stays; it
+# 10. SIGUSR2: the new msgd serves on the same file, which stays; it
 # removes the file at its own SIGTERM.
 MSGD_LOG=$T/up.log
 : > "$MSGD_LOG"
