@@ -3,11 +3,10 @@
 # TCP listener, with real nc -U clients: one-shot, -k, -e, -t 2 (both
 # workers take the one socket's connections in turn), PROXY,
 # --max-conns-per-source (not applied to Unix peers), --max-conns and
-# --idle-timeout; --unix-mode and
-# --unix-owner as stat(1) shows them; a stale socket of a killed msgd is
-# replaced, a live msgd's is not stolen, a file that is not a socket is
-# never removed; the file goes at SIGTERM, and stays (and answers) across
-# a SIGUSR2 upgrade.
+# --idle-timeout; --unix-mode and --unix-owner as stat(1) shows them; a
+# stale socket of a killed msgd is replaced, a live msgd's is not stolen,
+# a file that is not a socket is never removed; the file goes at SIGTERM,
+# and stays (and answers) across a SIGUSR2 upgrade.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
