@@ -25,6 +25,9 @@
 #define DEFAULT_UDP_RATE	100
 #define DEFAULT_UDP_BURST	100
 #define DEFAULT_UDP_RCVBUF	0	/* the kernel's: net.core.rmem_default */
+#define DEFAULT_UNIX_MODE	0660	/* owner and group: see msgd(8) */
+
+#define OPTIONS_UNIX_PREFIX	"unix:"	/* -l unix:PATH */
 
 #define MAX_MAX_CONNS		1000000
 #define MAX_MAX_MESSAGE		(64 * 1024 * 1024)
@@ -64,6 +67,8 @@ struct options {
 	int		 metrics_port;
 	char		 metrics_buf[64];
 	struct acl	 acl;			/* --allow, --deny */
+	int		 unix_mode;		/* --unix-mode */
+	const char	*unix_owner;		/* USER[:GROUP], or NULL */
 };
 
 enum options_result {

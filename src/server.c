@@ -77,6 +77,8 @@ static long		server_fd_reserve(const struct options *, int, int);
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
+static void	server_accept_shared(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
 static void	server_accept_error(struct evconnlistener *, void *);
 static void	server_pause_done(evutil_socket_t, short, void *);
 static void	server_policy(struct server *, const struct options *);
@@ -215,6 +217,7 @@ server_new(struct event_base *base, const struct options *o,
 	srv->nlisteners = nl;
 	for (i = 0; i < nl; i++) {
 		srv->listeners[i].lev = evconnlistener_new(base,
+		    srv->listeners[i].shared ? server_accept_shared :
 		    server_accept, srv, LEV_OPT_CLOSE_ON_FREE |
 		    LEV_OPT_CLOSE_ON_EXEC, SOMAXCONN, srv->listeners[i].fd);
 		if (srv->listeners[i].lev == NULL)
@@ -351,6 +354,20 @@ server_refuse_linger(evutil_socket_t fd, short what, void *arg)
 
 static void
 server_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server	*srv = arg;
+
+	(void)lev;
+	(void)salen;
+	server_accept_ok(srv);
+	if (!server_denied(srv, fd, sa))
+		server_accepted(srv, fd, sa);
+}
+
+/* On a socket all workers share: whose turn is it (handoff.c)? */
+static void
+server_accept_shared(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server	*srv = arg;

@@ -279,6 +279,9 @@ udp_open(const struct options *o, const struct listener *tcp, int n,
 		if (getsockname(tcp[i].fd, (struct sockaddr *)&ss[na], &len) ==
 		    -1)
 			fatal(EX_OSERR, "getsockname");
+		if (ss[na].ss_family != AF_INET &&
+		    ss[na].ss_family != AF_INET6)
+			continue;	/* unix:PATH has no UDP */
 		for (j = 0; j < na; j++)
 			if (sslen[j] == len && memcmp(&ss[j], &ss[na], len) == 0)
 				break;
