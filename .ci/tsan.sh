@@ -2,7 +2,8 @@
 # tsan.sh - build msgd with ThreadSanitizer, from the release tarball in
 # its own build directory, and run it with four workers under everything
 # that touches state across threads at once: connection load (msgbench
-# conn, ping and pipe; clients without a PROXY header), /metrics scrapes
+# conn, ping and pipe; clients without a PROXY header; nc -U clients on
+# a Unix socket the workers share and hand round), /metrics scrapes
 # in a loop, log rotation (mv + SIGHUP) every few milliseconds, SIGUSR1,
 # and SIGTERM with connections open; and UDP on every worker, against the
 # rate-limit table they share; TLS handshakes while SIGHUP reloads the
@@ -106,6 +107,17 @@ bench() {
 
 [ -n "${MSGBENCH:-}" ] || fail "msgbench is not built"
 
+# unix_clients PATH: one-shot nc -U clients, one after another, for SECS
+# seconds, every reply checked.
+unix_clients() {
+	end=$(($(date +%s) + SECS))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		printf 'hi\n' | timeout 10 nc -U "$1" > "$T/unix.out" ||
+		    return 1
+		grep -q '^Hello, client!$' "$T/unix.out" || return 1
+	done
+}
+
 # 1. --proxy-protocol: clients without a header (a warning each, from
 # every worker), and idle ones that never send it, open at SIGTERM.
 start proxy -k --proxy-protocol
@@ -118,9 +130,12 @@ client_release
 release_hold
 
 # 2. Without it: msgbench conn against a one-shot msgd, ping and pipe
-# against a keep-open one, all at once; held connections at SIGTERM.
-# Every connection is counted in the per-source table all workers share.
-start oneshot --max-conns-per-source 1000000
+# against a keep-open one, all at once, and nc -U clients on the one-shot
+# msgd's Unix socket; held connections at SIGTERM.  Every TCP connection
+# is counted in the per-source table all workers share, and checked
+# against an access list every worker reads.
+start oneshot --max-conns-per-source 1000000 --deny 192.0.2.0/24 \
+    -l 127.0.0.1 -l "unix:$T/oneshot.sock"
 start keep -k --max-conns-per-source 1000000
 MSGD_PORT=$keep_PORT
 hold 20 held
@@ -129,7 +144,9 @@ churn keep
 bench ping "$keep_PORT" -c 8 & b1=$!
 bench pipe "$keep_PORT" -c 8 -D 8 & b2=$!
 bench conn "$oneshot_PORT" -c 8 & b3=$!
+unix_clients "$T/oneshot.sock" & b4=$!
 wait $b1 && wait $b2 && wait $b3 || fail "msgbench failed"
+wait $b4 || fail "nc -U: $(cat "$T/unix.out")"
 finish oneshot
 finish keep
 release_hold
@@ -137,7 +154,7 @@ release_hold
 # 3. --udp: datagrams from 200 ports of one source at a time reach all
 # four workers' sockets, and every worker takes and returns tokens in the
 # one per-source table (the burst runs out: some are refused).
-start udp -U --udp-rate 100 --udp-burst 100
+start udp -U --udp-rate 100 --udp-burst 100 --deny 192.0.2.0/24
 churn udp
 end=$(($(date +%s) + SECS))
 while [ "$(date +%s)" -lt "$end" ]; do

@@ -29,13 +29,13 @@ want=65536
 [ "\$(ulimit -Sn)" = unlimited ] || [ "\$(ulimit -Sn)" -ge \$want ] ||
     ulimit -Sn \$want
 exec valgrind -q --error-exitcode=99 --leak-check=full \\
-    --errors-for-leak-kinds=definite --track-fds=no \\
+    --errors-for-leak-kinds=definite --track-fds=no --vgdb=no \\
     --log-file="$vg/vg.%p.log" "$top/src/msgd" "\$@"
 EOS
 chmod +x "$vg/msgd"
 TESTS=${VALGRIND_TESTS:-"reply keep-open errors concurrent hostile-garbage
-    limits-max-message limits-idle-timeout limits-per-source hostile-linger
-    hostile-trickle
+    limits-max-message limits-idle-timeout limits-per-source acl hostile-linger
+    hostile-trickle unix
     hostile-drain hostile-backpressure tls hostile-tls tls-reload"}
 status=0
 for t in $TESTS; do

@@ -586,7 +586,7 @@ conn_keep(struct conn *c, const char *rest, size_t len)
 /*
  * --proxy-protocol: the balancer's header comes first.  Returns 1 when it
  * has been consumed, 0 if more input is needed, -1 if the connection was
- * closed for a bad header or refused for its source.
+ * closed for a bad header, or denied or refused for its client.
  */
 static int
 conn_proxy(struct conn *c)
@@ -594,7 +594,7 @@ conn_proxy(struct conn *c)
 	struct evbuffer		*in = c->bufs->in;
 	struct proxy_header	 h;
 	const char		*why = NULL;
-	char			 src[64];
+	char			 src[64], denied[128];
 	size_t			 len = evbuffer_get_length(in), need;
 	ssize_t			 n;
 	int			 fd = c->fd;
@@ -623,6 +623,13 @@ conn_proxy(struct conn *c)
 	else
 		log_trace("connection %d: PROXY v%d without an address", fd,
 		    h.version);
+	if (!acl_check_proxy(&c->srv->opts->acl, &h, fd, denied,
+	    sizeof(denied))) {
+		STATS_ADD(c->srv->stats.refused_denied, 1);
+		log_info("connection %d: denied client %s", fd, denied);
+		conn_close(c, CONN_CLOSE_DENIED);	/* no reply, no linger */
+		return (-1);
+	}
 	if (source_proxied(c, &h) == -1) {
 		conn_close(c, CONN_CLOSE_PER_SOURCE);
 		return (-1);

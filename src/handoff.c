@@ -5,7 +5,8 @@
  * With --threads each worker has its own sockets on the port
  * (SO_REUSEPORT), and the kernel deals new connections out over them
  * evenly.  Sockets passed in -- systemd's, or an old msgd's on SIGUSR2 --
- * are shared by every worker instead, and the kernel wakes them all: the
+ * and Unix-domain sockets (no SO_REUSEPORT there) are shared by every
+ * worker instead, and the kernel wakes them all: the
  * first to run accepts whatever waits, so a burst that queued while msgd
  * started went to one worker whole.  So on shared sockets the worker that
  * accepts keeps a connection only when it is its turn; otherwise it puts
@@ -55,17 +56,22 @@ static unsigned int	handoff_turn;
 static void	handoff_ready(evutil_socket_t, short, void *);
 
 /*
- * The workers share their listening sockets: give each a queue.  Call
- * after worker_add, before worker_spawn.
+ * If the workers share listening sockets (inherited ones, Unix-domain
+ * ones), give each a queue.  Call after worker_add, before worker_spawn.
  */
 void
 handoff_start(void)
 {
 	struct server	*srv;
 	struct handoff	*h;
-	int		 i;
+	int		 i, shared = 0;
 
 	if (worker_count() < 2)
+		return;
+	srv = worker_get(0);
+	for (i = 0; i < srv->nlisteners; i++)
+		shared |= srv->listeners[i].shared;
+	if (!shared)
 		return;
 	for (i = 0; i < worker_count(); i++) {
 		srv = worker_get(i);

@@ -1,5 +1,6 @@
 /*
- * listen.c - turn --listen/--port into bound, listening sockets.
+ * listen.c - turn --listen/--port into bound, listening sockets: TCP
+ * here, unix:PATH in unixsock.c.
  *
  * This runs before msgd forks or drops privileges, so that a port in use or
  * a bad address is reported on the terminal with a sysexits(3) status.
@@ -27,6 +28,8 @@
 #include "msgd.h"
 
 static int	listen_add(struct listen_addr *, int, int, const char *, int);
+static void	listen_unix(struct listen_addr *, const struct options *,
+		    struct listener *);
 
 static int	listen_reuseport;	/* --threads: one socket per worker */
 
@@ -47,6 +50,8 @@ listen_add(struct listen_addr *a, int n, int max, const char *addr,
 	memcpy(a[n].addr, addr, len + 1);
 	a[n].optional = optional;
 	a[n].missing = 0;
+	a[n].unixsock = 0;
+	a[n].fd = -1;
 	return (n + 1);
 }
 
@@ -67,6 +72,14 @@ listen_addrs(const struct options *o, struct listen_addr *a, int max)
 	for (i = 0; i < (o->nlisten > 0 ? o->nlisten : 1); i++) {
 		arg = o->nlisten > 0 ? o->listen[i] : "localhost";
 		len = strlen(arg);
+		if (n < max && unixsock_path(arg, a[n].addr,
+		    sizeof(a[n].addr))) {
+			a[n].optional = a[n].missing = 0;
+			a[n].unixsock = 1;
+			a[n].fd = -1;
+			n++;
+			continue;
+		}
 		if (strcmp(arg, "localhost") == 0) {
 			n = listen_add(a, n, max, "127.0.0.1", 0);
 			m = listen_add(a, n, max, "::1", 1);
@@ -151,6 +164,8 @@ listen_bind(const char *addr, int optional, int *port, struct listener *l)
 	    ":%d", *port);
 	l->fd = fd;
 	l->lev = NULL;
+	l->shared = 0;
+	l->handover = "msgd-tcp";
 	return (0);
 }
 
@@ -165,6 +180,27 @@ listen_share_port(int on)
 }
 
 /*
+ * A Unix-domain socket is bound once; with --threads every worker gets a
+ * copy, and they share it (handoff.c).
+ */
+static void
+listen_unix(struct listen_addr *a, const struct options *o,
+    struct listener *l)
+{
+	if (a->fd == -1) {
+		unixsock_bind(a->addr, o, l);
+		a->fd = l->fd;
+	} else {
+		snprintf(l->name, sizeof(l->name), "unix:%s", a->addr);
+		l->lev = NULL;
+		l->handover = "msgd-unix";
+		if ((l->fd = fcntl(a->fd, F_DUPFD_CLOEXEC, 0)) == -1)
+			fatal(EX_OSERR, "dup");
+	}
+	l->shared = listen_reuseport;
+}
+
+/*
  * Open a listener on each of the n addresses in a (from listen_addrs) into
  * l, on *port.  With port 0 the first socket's kernel-chosen port is used
  * for all of them, so that one port number reaches msgd on every address,
@@ -172,13 +208,18 @@ listen_share_port(int on)
  * missing, so that every worker opens the same listeners.
  */
 int
-listen_open(struct listen_addr *a, int n, int *port, struct listener *l)
+listen_open(struct listen_addr *a, int n, int *port, const struct options *o,
+    struct listener *l)
 {
 	int	i, nl = 0;
 
 	for (i = 0; i < n; i++) {
 		if (a[i].missing)
 			continue;
+		if (a[i].unixsock) {
+			listen_unix(&a[i], o, &l[nl++]);
+			continue;
+		}
 		if (listen_bind(a[i].addr, a[i].optional, port, &l[nl]) == 0)
 			nl++;
 		else {

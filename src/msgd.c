@@ -30,7 +30,7 @@ static void		 msgd_dup_listeners(const struct listener *,
 			    struct listener *, int);
 static void		 msgd_log_start(const struct server *, int);
 static void		 msgd_sockets(struct listener [][MSGD_MAX_LISTENERS],
-			    int, int, int, const int *, int,
+			    int, int, const int *, int,
 			    const struct listener *);
 
 /* The daemon runs in /, so relative paths are fixed up before it goes. */
@@ -100,21 +100,26 @@ msgd_log_start(const struct server *srv, int activated)
 	    "--max-message %ld, --idle-timeout %ld, --drain-timeout %ld",
 	    srv->max_conns, o->max_conns_per_source, o->max_message,
 	    o->idle_timeout, o->drain_timeout);
+	if (o->acl.n > 0)
+		log_info("access list: %zu rule%s; a client none matches is %s",
+		    o->acl.n, o->acl.n == 1 ? "" : "s", o->acl.nallow > 0 ?
+		    "denied" : "allowed");
 }
 
 /*
- * What SIGUSR2 hands over (upgrade.c): every worker's own sockets, or the
- * inherited ones the workers share; UDP; metrics.
+ * What SIGUSR2 hands over (upgrade.c): every worker's own sockets, and
+ * once those the workers share (inherited, Unix-domain); UDP; metrics.
  */
 static void
 msgd_sockets(struct listener l[][MSGD_MAX_LISTENERS], int threads, int nl,
-    int activated, const int *udp, int nudp, const struct listener *metrics)
+    const int *udp, int nudp, const struct listener *metrics)
 {
 	int	i, j;
 
-	for (i = 0; i < (activated ? 1 : threads); i++)
+	for (i = 0; i < threads; i++)
 		for (j = 0; j < nl; j++)
-			upgrade_add(l[i][j].fd, "msgd-tcp");
+			if (i == 0 || !l[i][j].shared)
+				upgrade_add(l[i][j].fd, l[i][j].handover);
 	for (j = 0; j < nudp; j++)
 		upgrade_add(udp[j], "msgd-udp");
 	if (metrics->fd != -1)
@@ -175,12 +180,13 @@ main(int argc, char **argv)
 	opts.max_conns = server_limit_fds(&opts, activated ? nl : naddrs,
 	    activated);
 	if (!activated)
-		nl = listen_open(addrs, naddrs, &port, listeners[0]);
+		nl = listen_open(addrs, naddrs, &port, &opts, listeners[0]);
 	for (i = 1; i < opts.threads; i++) {
 		if (activated)
 			msgd_dup_listeners(listeners[0], listeners[i], nl);
 		else
-			listen_open(addrs, naddrs, &port, listeners[i]);
+			listen_open(addrs, naddrs, &port, &opts,
+			    listeners[i]);
 	}
 	/* Inherited UDP and metrics sockets, or our own (or none). */
 	if (opts.udp && nudp == 0)
@@ -196,8 +202,7 @@ main(int argc, char **argv)
 		close(metrics.fd);
 		metrics.fd = -1;
 	}
-	msgd_sockets(listeners, opts.threads, nl, activated, udp_fds, nudp,
-	    &metrics);
+	msgd_sockets(listeners, opts.threads, nl, udp_fds, nudp, &metrics);
 	pidfd = upgrade_pidfile();
 	if (opts.pidfile != NULL && pidfd != -1)
 		pidfile_inherit(pidfd, opts.pidfile);
@@ -222,8 +227,7 @@ main(int argc, char **argv)
 		fatalx(EX_SOFTWARE, "evthread_use_pthreads");
 	for (i = 0; i < opts.threads; i++)
 		worker_add(server_new(msgd_base(), &opts, listeners[i], nl));
-	if (activated)
-		handoff_start();	/* the workers share the sockets */
+	handoff_start();	/* if the workers share sockets */
 	srv = worker_get(0);
 	base = srv->base;
 	if (opts.metrics_addr != NULL)
@@ -257,9 +261,11 @@ main(int argc, char **argv)
 	worker_free();
 	server_free(srv);
 	event_base_free(base);
+	unixsock_remove();
 	pidfile_remove();
 	upgrade_free();
 	tls_free();
+	acl_free(&opts.acl);
 	log_close();
 	return (EX_OK);
 }

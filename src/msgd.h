@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <stdint.h>
 
@@ -112,6 +113,7 @@ enum conn_close {
 	CONN_CLOSE_PER_SOURCE,	/* --max-conns-per-source, at the PROXY
 				   header */
 	CONN_CLOSE_TLS,		/* the TLS handshake failed or timed out */
+	CONN_CLOSE_DENIED,	/* --allow/--deny, at the PROXY header */
 	CONN_CLOSE_NREASONS
 };
 
@@ -157,6 +159,7 @@ struct stats {
 	uint64_t	accepted;
 	uint64_t	refused_busy;
 	uint64_t	refused_per_source;
+	uint64_t	refused_denied;		/* --allow/--deny */
 	uint64_t	closed[CONN_CLOSE_NREASONS];
 	uint64_t	messages_in;
 	uint64_t	replies_out;
@@ -168,6 +171,7 @@ struct stats {
 	uint64_t	udp_received;
 	uint64_t	udp_replies;
 	uint64_t	udp_rate_limited;
+	uint64_t	udp_denied;		/* --allow/--deny */
 	uint64_t	udp_failed[UDP_FAIL_NREASONS];
 	uint64_t	tls_handshakes;
 	uint64_t	tls_failed[TLS_FAIL_NREASONS];
@@ -184,18 +188,27 @@ struct stats {
 #define STATS_ADD(var, n)	\
 	__atomic_store_n(&(var), (var) + (n), __ATOMIC_RELAXED)
 
-/* A bound, listening socket, before and after libevent takes it over. */
-/* One literal address to listen on (listen.c). */
+/* A path that fits a Unix-domain socket address, with its NUL. */
+#define UNIXSOCK_PATH_MAX	sizeof(((struct sockaddr_un *)NULL)->sun_path)
+
+/* One literal address to listen on (listen.c), or a socket path. */
 struct listen_addr {
-	char			 addr[INET6_ADDRSTRLEN];
+	char			 addr[UNIXSOCK_PATH_MAX];
 	int			 optional;	/* skip if the host lacks it */
 	int			 missing;	/* ... and it does */
+	int			 unixsock;	/* addr is a socket path */
+	int			 fd;		/* that socket, once bound */
 };
 
+/* A bound, listening socket, before and after libevent takes it over. */
 struct listener {
 	int			 fd;
-	char			 name[64];	/* "127.0.0.1:5000" */
+	char			 name[128];	/* "127.0.0.1:5000",
+						   "unix:/run/msgd.sock" */
 	struct evconnlistener	*lev;
+	int			 shared;	/* all workers accept on it */
+	const char		*handover;	/* its LISTEN_FDNAMES name on
+						   SIGUSR2 (upgrade.c) */
 };
 
 /*
@@ -294,8 +307,17 @@ struct server {
 /* listen.c */
 int	 listen_bind(const char *, int, int *, struct listener *);
 int	 listen_addrs(const struct options *, struct listen_addr *, int);
-int	 listen_open(struct listen_addr *, int, int *, struct listener *);
+int	 listen_open(struct listen_addr *, int, int *, const struct options *,
+	    struct listener *);
 void	 listen_share_port(int);
+
+/* unixsock.c */
+int	 unixsock_path(const char *, char *, size_t);
+void	 unixsock_bind(const char *, const struct options *,
+	    struct listener *);
+void	 unixsock_inherit(int, const char *, struct listener *);
+void	 unixsock_keep(void);
+void	 unixsock_remove(void);
 
 /* server.c */
 long	 server_limit_fds(const struct options *, int, int);
@@ -373,6 +395,7 @@ void	 pidfile_remove(void);
 
 /* privs.c */
 void	 privs_check_user(const char *);
+void	 privs_owner(const char *, const char *, uid_t *, gid_t *);
 void	 privs_drop(const char *);
 
 /* stats.c */

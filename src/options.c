@@ -10,7 +10,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -26,12 +29,15 @@
 enum {
 	OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST,
 	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE, OPT_UDP_RCVBUF,
-	OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA,
+	OPT_ALLOW, OPT_DENY, OPT_UNIX_MODE, OPT_UNIX_OWNER
 };
 
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qt:T:u:UvV";
 
 static const struct option options_long[] = {
+	{ "allow",		required_argument,	NULL, OPT_ALLOW },
+	{ "deny",		required_argument,	NULL, OPT_DENY },
 	{ "max-conns",		required_argument,	NULL, 'c' },
 	{ "max-conns-per-source", required_argument,	NULL,
 	  OPT_MAX_CONNS_PER_SOURCE },
@@ -62,6 +68,8 @@ static const struct option options_long[] = {
 	{ "tls-cert",		required_argument,	NULL, OPT_TLS_CERT },
 	{ "tls-key",		required_argument,	NULL, OPT_TLS_KEY },
 	{ "tls-client-ca",	required_argument,	NULL, OPT_TLS_CLIENT_CA },
+	{ "unix-mode",		required_argument,	NULL, OPT_UNIX_MODE },
+	{ "unix-owner",		required_argument,	NULL, OPT_UNIX_OWNER },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -72,9 +80,14 @@ static const char options_usage_text[] =
 "\n"
 "Listening:\n"
 "  -l, --listen=ADDR       listen on ADDR (IPv4 or IPv6 literal, 'localhost',\n"
-"                          or '*' for all addresses); repeatable\n"
+"                          '*' for all addresses, or unix:PATH for a\n"
+"                          Unix-domain socket); repeatable\n"
 "                          [default: 127.0.0.1 and ::1]\n"
 "  -p, --port=N            TCP port, 0 lets the kernel pick [default: 5000]\n"
+"      --unix-mode=MODE    octal permissions of unix: sockets [default: 0660]\n"
+"      --unix-owner=USER[:GROUP]\n"
+"                          owner of unix: sockets [default: --user's, else\n"
+"                          msgd's own]\n"
 "\n"
 "Replies:\n"
 "  -m, --message=TEXT      the reply [default: 'Hello, client!']\n"
@@ -131,6 +144,15 @@ static const char options_usage_text[] =
 "                          serve /metrics (Prometheus) and /healthz over\n"
 "                          HTTP on ADDR [default ADDR: 127.0.0.1]\n"
 "\n"
+"Access lists (TCP and UDP, not --metrics):\n"
+"      --allow=CIDR        let clients from CIDR in; repeatable\n"
+"      --deny=CIDR         close clients from CIDR at once, without a\n"
+"                          reply; repeatable.  CIDR: an IPv4 or IPv6\n"
+"                          address [/prefix length].  The first rule that\n"
+"                          matches decides; if none does, a client is\n"
+"                          denied if there is an --allow, else allowed\n"
+"                          [default: no rules: all allowed]\n"
+"\n"
 "  -h, --help              display this help and exit\n"
 "  -V, --version           output version information and exit\n"
 "\n"
@@ -176,6 +198,7 @@ options_defaults(struct options *o)
 	o->udp_rate = DEFAULT_UDP_RATE;
 	o->udp_burst = DEFAULT_UDP_BURST;
 	o->udp_rcvbuf = DEFAULT_UDP_RCVBUF;
+	o->unix_mode = DEFAULT_UNIX_MODE;
 }
 
 static enum options_result options_error(char *, size_t, const char *, ...)
@@ -205,6 +228,40 @@ options_number(const char *s, long min, long max, int *ok)
 	errno = 0;
 	n = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return (-1);
+	*ok = 1;
+	return (n);
+}
+
+/*
+ * -l unix:PATH: a path that fits a sockaddr_un (made absolute at bind,
+ * where it must still fit: listen.c).
+ */
+static int
+options_check_unix(const char *s)
+{
+	struct sockaddr_un	sun;
+	size_t			len;
+
+	if (strncmp(s, OPTIONS_UNIX_PREFIX, strlen(OPTIONS_UNIX_PREFIX)) != 0)
+		return (0);
+	len = strlen(s + strlen(OPTIONS_UNIX_PREFIX));
+	return (len > 0 && len < sizeof(sun.sun_path) ? 1 : -1);
+}
+
+/* --unix-mode: octal, 0 to 0777. */
+static long
+options_mode(const char *s, int *ok)
+{
+	char	*end;
+	long	 n;
+
+	*ok = 0;
+	if (*s < '0' || *s > '7')
+		return (-1);
+	errno = 0;
+	n = strtol(s, &end, 8);
+	if (errno != 0 || *end != '\0' || n < 0 || n > 0777)
 		return (-1);
 	*ok = 1;
 	return (n);
@@ -320,6 +377,7 @@ enum options_result
 options_parse(struct options *o, int argc, char **argv, char *errbuf,
     size_t errlen)
 {
+	char	why[128];
 	int	ch, ok, quiet = 0, verbose = 0;
 	long	n;
 
@@ -370,11 +428,18 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			o->keep_open = 1;
 			break;
 		case 'l':
-			if (options_check_address(optarg) == -1)
+			if (options_check_unix(optarg) == -1)
+				return (options_error(errbuf, errlen,
+				    "invalid --listen address '%s': unix: "
+				    "needs a path of at most %zu bytes",
+				    optarg, sizeof(((struct sockaddr_un *)
+				    NULL)->sun_path) - 1));
+			if (options_check_unix(optarg) == 0 &&
+			    options_check_address(optarg) == -1)
 				return (options_error(errbuf, errlen,
 				    "invalid --listen address '%s': use an "
-				    "IPv4 or IPv6 address, 'localhost' or "
-				    "'*'", optarg));
+				    "IPv4 or IPv6 address, 'localhost', '*' "
+				    "or unix:PATH", optarg));
 			if (o->nlisten == OPTIONS_MAX_LISTEN)
 				return (options_error(errbuf, errlen,
 				    "too many --listen addresses: at most %d",
@@ -484,6 +549,29 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 			break;
 		case OPT_PROXY_PROTOCOL:
 			o->proxy_protocol = 1;
+			break;
+		case OPT_ALLOW:
+		case OPT_DENY:
+			if (acl_add(&o->acl, ch == OPT_ALLOW, optarg, why,
+			    sizeof(why)) == -1)
+				return (options_error(errbuf, errlen,
+				    "invalid --%s '%s': %s", ch == OPT_ALLOW ?
+				    "allow" : "deny", optarg, why));
+			break;
+		case OPT_UNIX_MODE:
+			n = options_mode(optarg, &ok);
+			if (!ok)
+				return (options_error(errbuf, errlen,
+				    "invalid --unix-mode '%s': must be an "
+				    "octal mode from 0 to 0777", optarg));
+			o->unix_mode = (int)n;
+			break;
+		case OPT_UNIX_OWNER:
+			if (*optarg == '\0' || strcmp(optarg, ":") == 0)
+				return (options_error(errbuf, errlen,
+				    "invalid --unix-owner '%s': use USER, "
+				    "USER:GROUP or :GROUP", optarg));
+			o->unix_owner = optarg;
 			break;
 		case OPT_METRICS:
 			if (options_split_hostport(optarg, o->metrics_buf,

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "acl.h"
 #include "log.h"
 
 #define OPTIONS_MAX_LISTEN	16
@@ -24,6 +25,9 @@
 #define DEFAULT_UDP_RATE	100
 #define DEFAULT_UDP_BURST	100
 #define DEFAULT_UDP_RCVBUF	0	/* the kernel's: net.core.rmem_default */
+#define DEFAULT_UNIX_MODE	0660	/* owner and group: see msgd(8) */
+
+#define OPTIONS_UNIX_PREFIX	"unix:"	/* -l unix:PATH */
 
 #define MAX_MAX_CONNS		1000000
 #define MAX_MAX_MESSAGE		(64 * 1024 * 1024)
@@ -65,6 +69,9 @@ struct options {
 	const char	*tls_cert;		/* NULL: no TLS */
 	const char	*tls_key;
 	const char	*tls_client_ca;		/* NULL: no client certs */
+	struct acl	 acl;			/* --allow, --deny */
+	int		 unix_mode;		/* --unix-mode */
+	const char	*unix_owner;		/* USER[:GROUP], or NULL */
 };
 
 enum options_result {

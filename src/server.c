@@ -71,9 +71,13 @@ static long long	server_emfile_at[MAX_THREADS];
 
 static long long	server_now_ms(void);
 static int		server_take(struct server *);
+static int		server_denied(struct server *, int,
+			    const struct sockaddr *);
 static long		server_fd_reserve(const struct options *, int, int);
 
 static void	server_accept(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	server_accept_shared(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	server_accept_error(struct evconnlistener *, void *);
 static void	server_pause_done(evutil_socket_t, short, void *);
@@ -213,6 +217,7 @@ server_new(struct event_base *base, const struct options *o,
 	srv->nlisteners = nl;
 	for (i = 0; i < nl; i++) {
 		srv->listeners[i].lev = evconnlistener_new(base,
+		    srv->listeners[i].shared ? server_accept_shared :
 		    server_accept, srv, LEV_OPT_CLOSE_ON_FREE |
 		    LEV_OPT_CLOSE_ON_EXEC, SOMAXCONN, srv->listeners[i].fd);
 		if (srv->listeners[i].lev == NULL)
@@ -354,9 +359,46 @@ server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct server	*srv = arg;
 
 	(void)lev;
+	(void)salen;
 	server_accept_ok(srv);
+	if (!server_denied(srv, fd, sa))
+		server_accepted(srv, fd, sa);
+}
+
+/* On a socket all workers share: whose turn is it (handoff.c)? */
+static void
+server_accept_shared(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server	*srv = arg;
+
+	(void)lev;
+	server_accept_ok(srv);
+	if (server_denied(srv, fd, sa))
+		return;
 	if (!handoff_pass(srv, fd, sa, salen))
 		server_accepted(srv, fd, sa);
+}
+
+/*
+ * --allow, --deny: a denied client is closed at once, unread and without
+ * a word (what it sent turns the close into a reset; no linger), before
+ * it takes a place or is handed to another worker.  With --proxy-protocol
+ * the client is the header's, checked when it is in (conn.c).  Returns 1
+ * if fd was closed.
+ */
+static int
+server_denied(struct server *srv, int fd, const struct sockaddr *sa)
+{
+	char	why[128];
+
+	if (srv->opts->proxy_protocol ||
+	    acl_check_sockaddr(&srv->opts->acl, sa, why, sizeof(why)))
+		return (0);
+	STATS_ADD(srv->stats.refused_denied, 1);
+	log_info("denied a connection: %s", why);
+	close(fd);
+	return (1);
 }
 
 /*

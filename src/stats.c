@@ -39,9 +39,12 @@ static const struct stats_counter stats_counters[] = {
 	{ "connections_refused", "busy",
 	  offsetof(struct stats, refused_busy),
 	  "Connections refused, by reason (busy: over --max-conns; "
-	  "per_source: over --max-conns-per-source)." },
+	  "per_source: over --max-conns-per-source; denied: by --allow or "
+	  "--deny, closed without a reply)." },
 	{ "connections_refused", "per_source",
 	  offsetof(struct stats, refused_per_source), NULL },
+	{ "connections_refused", "denied",
+	  offsetof(struct stats, refused_denied), NULL },
 	{ "connections_closed", "done", STATS_CLOSED(CONN_CLOSE_DONE),
 	  "Accepted connections closed, by reason." },
 	{ "connections_closed", "error", STATS_CLOSED(CONN_CLOSE_ERROR), NULL },
@@ -58,6 +61,8 @@ static const struct stats_counter stats_counters[] = {
 	{ "connections_closed", "per_source",
 	  STATS_CLOSED(CONN_CLOSE_PER_SOURCE), NULL },
 	{ "connections_closed", "tls_handshake", STATS_CLOSED(CONN_CLOSE_TLS),
+	  NULL },
+	{ "connections_closed", "denied", STATS_CLOSED(CONN_CLOSE_DENIED),
 	  NULL },
 	{ "messages_received", NULL, offsetof(struct stats, messages_in),
 	  "Messages (lines) received and answered." },
@@ -81,6 +86,8 @@ static const struct stats_counter stats_counters[] = {
 	  "UDP reply datagrams sent." },
 	{ "udp_rate_limited", NULL, offsetof(struct stats, udp_rate_limited),
 	  "UDP datagrams not answered: source over --udp-rate." },
+	{ "udp_denied", NULL, offsetof(struct stats, udp_denied),
+	  "UDP datagrams not answered: source denied by --allow or --deny." },
 	{ "udp_replies_failed", "too_large",
 	  offsetof(struct stats, udp_failed[UDP_FAIL_TOO_LARGE]),
 	  "UDP replies that could not be sent, by reason (too_large: over "

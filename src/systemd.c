@@ -34,6 +34,7 @@
 #include "msgd.h"
 
 static int	systemd_is(int, int);
+static int	systemd_family(int);
 static void	systemd_name(int, char *, size_t);
 
 /* "127.0.0.1:5000" or "[::1]:5000" for an inherited socket. */
@@ -54,6 +55,18 @@ systemd_name(int fd, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s:%d", inet_ntop(AF_INET,
 		    &sin->sin_addr, a, sizeof(a)), ntohs(sin->sin_port));
+}
+
+/* The address family of socket fd, or -1. */
+static int
+systemd_family(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return (-1);
+	return (ss.ss_family);
 }
 
 /* Is fd a socket of this type (listening, for SOCK_STREAM)? */
@@ -77,9 +90,11 @@ systemd_is(int fd, int type)
  * LISTEN_FDS descriptors from 3 on, for us if LISTEN_PID is our pid, named
  * in LISTEN_FDNAMES.  "msgd-udp" and "msgd-metrics" (from an old msgd) go
  * to udp (*nudp of them) and metrics (fd -1 if none); any other name is a
- * listening TCP socket, into l.  Returns how many of those (0: none
- * passed, bind our own).  The protocol is sd_listen_fds(3)'s, read here
- * so that upgrades work without libsystemd too.
+ * listening TCP or Unix-domain socket, into l ("msgd-unix": one an old
+ * msgd bound, whose file is ours to remove now; unixsock.c).  Returns how
+ * many of those (0: none passed, bind our own).  The protocol is
+ * sd_listen_fds(3)'s, read here so that upgrades work without libsystemd
+ * too.
  */
 int
 systemd_listeners(struct listener *l, int max, int *udp, int *nudp,
@@ -146,18 +161,24 @@ systemd_listeners(struct listener *l, int max, int *udp, int *nudp,
 			    "most %d are supported", n, max);
 		if (!systemd_is(fd, SOCK_STREAM))
 			fatalx(EX_USAGE, "socket activation: descriptor %d "
-			    "is not a listening TCP socket", fd);
+			    "is not a listening stream socket", fd);
 		l[ntcp].fd = fd;
 		l[ntcp].lev = NULL;
-		systemd_name(fd, l[ntcp].name, sizeof(l[ntcp].name));
+		l[ntcp].shared = 1;	/* every worker accepts on it */
+		if (systemd_family(fd) == AF_UNIX)
+			unixsock_inherit(fd, name, &l[ntcp]);
+		else {
+			l[ntcp].handover = "msgd-tcp";
+			systemd_name(fd, l[ntcp].name, sizeof(l[ntcp].name));
+		}
 		ntcp++;
 	}
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDNAMES");
 	if (n > 0)
-		log_debug("%ld inherited sockets: %d TCP, %d UDP, %s metrics",
-		    n, ntcp, *nudp, metrics->fd != -1 ? "1" : "no");
+		log_debug("%ld inherited sockets: %d stream, %d UDP, %s "
+		    "metrics", n, ntcp, *nudp, metrics->fd != -1 ? "1" : "no");
 	return (ntcp);
 }
 

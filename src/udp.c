@@ -191,6 +191,13 @@ udp_read(evutil_socket_t fd, short events, void *arg)
 		}
 		STATS_ADD(st->udp_received, 1);
 		STATS_ADD(st->bytes_in, (size_t)n);
+		/* Counted, not logged, as over --udp-rate: sources are
+		 * forged at will, and a line costs the log's lock. */
+		if (!acl_check_sockaddr(&udp->srv->opts->acl,
+		    (struct sockaddr *)&ss, NULL, 0)) {
+			STATS_ADD(st->udp_denied, 1);
+			continue;
+		}
 		/* An empty datagram holds no message: no reply, no token. */
 		if (n == 0)
 			continue;
@@ -272,6 +279,9 @@ udp_open(const struct options *o, const struct listener *tcp, int n,
 		if (getsockname(tcp[i].fd, (struct sockaddr *)&ss[na], &len) ==
 		    -1)
 			fatal(EX_OSERR, "getsockname");
+		if (ss[na].ss_family != AF_INET &&
+		    ss[na].ss_family != AF_INET6)
+			continue;	/* unix:PATH has no UDP */
 		for (j = 0; j < na; j++)
 			if (sslen[j] == len && memcmp(&ss[j], &ss[na], len) == 0)
 				break;

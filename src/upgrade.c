@@ -3,10 +3,12 @@
  * without refusing a connection, as nginx's binary upgrade does.
  *
  * The old msgd forks and execs the same program with the same arguments,
- * handing over every listening socket (TCP of every worker, UDP,
- * metrics) in the form systemd uses for socket activation: descriptors
- * 3.. with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES ("msgd-tcp",
- * "msgd-udp", "msgd-metrics"), so that systemd.c reads both.  It also
+ * handing over every listening socket (TCP of every worker, Unix-domain,
+ * UDP, metrics) in the form systemd uses for socket activation:
+ * descriptors 3.. with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES
+ * ("msgd-tcp", "msgd-unix", "msgd-udp", "msgd-metrics"; upgrade_add), so
+ * that systemd.c reads both.  The old msgd leaves its Unix socket files
+ * to the new one.  It also
  * passes the locked pidfile (MSGD_PIDFILE_FD: the flock belongs to the
  * open file, which both now hold, so no second msgd -P can take it in
  * between) and the write end of a pipe (MSGD_UPGRADE_FD) that the new msgd
@@ -185,17 +187,23 @@ upgrade_pidfile(void)
 	return (fd);
 }
 
-/* A socket to hand over: name is "tcp", "udp" or "metrics". */
+/*
+ * A socket to hand over, under name: "msgd-tcp", "msgd-unix" (a socket
+ * file msgd bound: the new msgd removes it at exit), "msgd-unix-kept"
+ * (systemd's file: no one removes it), "msgd-udp" or "msgd-metrics".
+ */
 void
 upgrade_add(int fd, const char *name)
 {
+	int	stream = strcmp(name, "msgd-udp") != 0 &&
+		    strcmp(name, "msgd-metrics") != 0;
+
 	if (upgrade_nfds == UPGRADE_MAX_FDS ||
-	    (strcmp(name, "msgd-tcp") == 0 &&
-	    upgrade_ntcp == MSGD_MAX_LISTENERS)) {
+	    (stream && upgrade_ntcp == MSGD_MAX_LISTENERS)) {
 		upgrade_toomany = 1;
 		return;
 	}
-	if (strcmp(name, "msgd-tcp") == 0)
+	if (stream)
 		upgrade_ntcp++;
 	upgrade_fds[upgrade_nfds].fd = fd;
 	upgrade_fds[upgrade_nfds].name = name;
@@ -476,6 +484,7 @@ upgrade_succeeded(void)
 	    (long)pid);
 	upgrade_end();
 	upgrade_done = 1;
+	unixsock_keep();
 	systemd_mainpid(pid);
 	pidfile_leave();
 	metrics_stop();

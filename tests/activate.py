@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
-"""activate.py MSGD [ARGS...] - hold a listening socket as systemd does
-for msgd.socket, and run msgd on it again and again, as
+"""activate.py [--unix PATH] MSGD [ARGS...] - hold a listening socket as
+systemd does for msgd.socket, and run msgd on it again and again, as
 "systemctl restart msgd" does.
 
 Listens on 127.0.0.1, a kernel-chosen port (backlog 4096, as
-contrib/msgd.socket), and prints "port N".  Starts MSGD ARGS with the
+contrib/msgd.socket), and prints "port N"; with --unix, on a Unix-domain
+socket it binds at PATH instead (and leaves there, as systemd does while
+the socket unit runs), and prints "unix PATH".  Starts MSGD ARGS with the
 socket as descriptor 3 and LISTEN_FDS=1, LISTEN_PID=its pid, and prints
 "started PID".  Each line "restart" on stdin stops it (SIGTERM, then waits
 for it to exit, printing "exited STATUS") and starts it again; end of
@@ -43,14 +45,24 @@ def stop(pid):
 
 def main():
     argv = sys.argv[1:]
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
+    if argv[:1] == ["--unix"]:
+        path = argv[1]
+        argv = argv[2:]
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+    else:
+        path = None
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
     s.listen(4096)
     if s.fileno() != 3:
         os.dup2(s.fileno(), 3)
     os.set_inheritable(3, True)
-    print("port", s.getsockname()[1], flush=True)
+    if path is not None:
+        print("unix", path, flush=True)
+    else:
+        print("port", s.getsockname()[1], flush=True)
     pid = spawn(argv)
     deadline = time.monotonic() + 120
     buf = b""

@@ -176,6 +176,41 @@ START_TEST(test_addresses)
 }
 END_TEST
 
+/* -l unix:PATH, --unix-mode (octal, at most 0777), --unix-owner. */
+START_TEST(test_unix)
+{
+	char	long_path[160];
+
+	ck_assert_int_eq(parse(NULL), OPTIONS_RUN);
+	ck_assert_int_eq(o.unix_mode, 0660);
+	ck_assert_ptr_null(o.unix_owner);
+	ck_assert_int_eq(parse("-l", "unix:/run/msgd.sock", "-l", "::1",
+	    "--unix-mode", "0600", "--unix-owner=msgd:www-data", NULL),
+	    OPTIONS_RUN);
+	ck_assert_int_eq(o.nlisten, 2);
+	ck_assert_str_eq(o.listen[0], "unix:/run/msgd.sock");
+	ck_assert_int_eq(o.unix_mode, 0600);
+	ck_assert_str_eq(o.unix_owner, "msgd:www-data");
+	ck_assert_int_eq(parse("--unix-mode=777", NULL), OPTIONS_RUN);
+	ck_assert_int_eq(o.unix_mode, 0777);
+	ck_assert_int_eq(parse("--unix-mode=0", NULL), OPTIONS_RUN);
+	ck_assert_int_eq(o.unix_mode, 0);
+	refused(parse("--unix-mode=999", NULL), "invalid --unix-mode '999'",
+	    "octal");
+	refused(parse("--unix-mode=1777", NULL), "--unix-mode", "1777");
+	refused(parse("--unix-mode=-1", NULL), "--unix-mode", "-1");
+	refused(parse("--unix-mode=rw", NULL), "--unix-mode", "rw");
+	refused(parse("--unix-mode=", NULL), "--unix-mode", NULL);
+	refused(parse("--unix-owner=", NULL), "--unix-owner", NULL);
+	refused(parse("--unix-owner=:", NULL), "--unix-owner", NULL);
+	refused(parse("-l", "unix:", NULL), "--listen", "unix:");
+	memset(long_path, 'x', sizeof(long_path) - 1);
+	memcpy(long_path, "unix:/", 6);
+	long_path[sizeof(long_path) - 1] = '\0';
+	refused(parse("-l", long_path, NULL), "--listen", "107 bytes");
+}
+END_TEST
+
 START_TEST(test_too_many_addresses)
 {
 	char	*argv[2 * OPTIONS_MAX_LISTEN + 4];
@@ -310,6 +345,7 @@ options_suite(void)
 	tcase_add_test(bad, test_per_source);
 	tcase_add_test(bad, test_udp_rcvbuf);
 	tcase_add_test(bad, test_addresses);
+	tcase_add_test(bad, test_unix);
 	tcase_add_test(bad, test_too_many_addresses);
 	tcase_add_test(bad, test_message);
 	tcase_add_test(bad, test_unknown_and_missing);

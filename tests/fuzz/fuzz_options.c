@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char		*copy, *argv[FUZZ_MAX_ARGS + 2], err[256];
 	struct options	 o;
+	struct acl_rule	*r;
 	size_t		 i;
 	int		 argc = 0;
 
@@ -52,11 +55,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    o.nlisten < 0 || o.nlisten > OPTIONS_MAX_LISTEN ||
 		    o.message == NULL || strpbrk(o.message, "\r\n") != NULL)
 			abort();
+		for (i = 0; i < o.acl.n; i++) {
+			r = &o.acl.rules[i];
+			if ((r->family != AF_INET || r->bits > 32) &&
+			    (r->family != AF_INET6 || r->bits > 128))
+				abort();
+			if (r->bits < 0 || memchr(r->text, '\0',
+			    sizeof(r->text)) == NULL)
+				abort();
+		}
 		break;
 	case OPTIONS_HELP:
 	case OPTIONS_VERSION:
 		break;
 	}
+	acl_free(&o.acl);
 	free(copy);
 	return (0);
 }

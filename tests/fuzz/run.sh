@@ -38,7 +38,7 @@ for t in ${*:-frame options proxy}; do
 	echo "=== fuzz_$t: building"
 	$CC $CFLAGS $CPPFLAGS -o "$OUT/fuzz_$t" "$here/fuzz_$t.c" \
 	    "$top/src/frame.c" "$top/src/options.c" "$top/src/log.c" \
-	    "$top/src/proxy.c" $LIBS
+	    "$top/src/proxy.c" "$top/src/acl.c" $LIBS
 	# The seeds first, as regression tests; then a bounded run, growing a
 	# scratch corpus (the seeds in the tree stay as they are).
 	"$OUT/fuzz_$t" -runs=0 "$here/corpus/$t" || { status=1; continue; }
