@@ -107,7 +107,8 @@ conn_new(struct server *srv, int fd)
 	event_assign(&c->read_ev, srv->base, fd, EV_READ | EV_PERSIST,
 	    conn_readable, c);
 	/* TLS starts now, or after the PROXY header (conn_proxy). */
-	if ((tls_enabled() && !c->proxied ? tls_start(c) :
+	c->tls = tls_wanted(fd);
+	if ((c->tls && !c->proxied ? tls_start(c) :
 	    event_add(&c->read_ev, NULL)) == -1) {
 		free(c);
 		return (NULL);
@@ -241,7 +242,7 @@ conn_read_buffered(struct conn *c)
 	if (conn_bufs(c) == -1)
 		return;
 	/* Before a TLS handshake, the header and not a byte more. */
-	n = c->proxied && tls_enabled() ?
+	n = c->proxied && c->tls ?
 	    connbuf_fill_header(c->bufs->in, c->fd, c->srv->readbuf) :
 	    connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf);
 	if (n == -1) {
@@ -634,7 +635,7 @@ conn_proxy(struct conn *c)
 		conn_close(c, CONN_CLOSE_PER_SOURCE);
 		return (-1);
 	}
-	if (tls_enabled()) {
+	if (c->tls) {
 		/* The handshake follows on the socket: the bufferevent's. */
 		event_del(&c->read_ev);
 		conn_bufs_free(c);

@@ -261,6 +261,7 @@ struct conn {
 	unsigned		 paused:1;	/* reading off: output is full */
 	unsigned		 writing:1;	/* the write event is armed */
 	unsigned		 proxied:1;	/* PROXY header still due */
+	unsigned		 tls:1;		/* TLS due (not Unix) */
 	unsigned		 secure:1;	/* TLS handshake done */
 	enum conn_close		 why;		/* counted when it closes */
 	enum expire_kind	 expiring;	/* which clock runs */
@@ -372,6 +373,7 @@ int	 connbuf_ends_cr(struct evbuffer *);
 void	 tls_init(const struct options *);
 void	 tls_free(void);
 int	 tls_enabled(void);
+int	 tls_wanted(int);
 void	 tls_reload(void);
 int	 tls_start(struct conn *);
 void	 tls_expired(struct conn *);

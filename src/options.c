@@ -123,7 +123,7 @@ static const char options_usage_text[] =
 "      --udp-rcvbuf=BYTES  each UDP socket's receive buffer, for bursts\n"
 "                          [default: 0, the kernel's net.core.rmem_default]\n"
 "\n"
-"TLS (TLS 1.2 and 1.3 on every TCP listener; UDP and --metrics stay plain):\n"
+"TLS (1.2 and 1.3, on TCP listeners; UDP, Unix, --metrics stay plaintext):\n"
 "      --tls-cert=FILE     certificate chain (PEM); needs --tls-key\n"
 "      --tls-key=FILE      its private key (PEM); SIGHUP reloads both\n"
 "      --tls-client-ca=FILE\n"

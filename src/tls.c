@@ -23,6 +23,8 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -87,6 +89,23 @@ int
 tls_enabled(void)
 {
 	return (tls_on);
+}
+
+/*
+ * Whether a connection on fd speaks TLS: on TCP listeners only.  Unix-
+ * domain sockets stay plaintext: their clients are local, and the
+ * socket file's mode says who they may be.
+ */
+int
+tls_wanted(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (!tls_on)
+		return (0);
+	return (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    ss.ss_family != AF_UNIX);
 }
 
 /*
@@ -395,6 +414,13 @@ tls_free(void)
 int
 tls_enabled(void)
 {
+	return (0);
+}
+
+int
+tls_wanted(int fd)
+{
+	(void)fd;
 	return (0);
 }
 

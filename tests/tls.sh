@@ -3,13 +3,15 @@
 # --ssl, Python's ssl module) get their replies in one-shot, -k and -e
 # mode and with two threads; TLS 1.1 is refused, 1.2 and 1.3 work; a
 # PROXY header before the handshake (HAProxy's send-proxy) works; the
-# handshakes are counted.
+# handshakes are counted; a Unix-domain socket beside them stays
+# plaintext.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
 . "${top_srcdir:-..}/tests/lib.sh"
 need_tls
 need ncat
+need nc
 need curl
 TLSPY="python3 -W ignore ${top_srcdir:-..}/tests/tls.py"
 tls_cert server
@@ -47,6 +49,14 @@ wait_for 5 sh -c "curl -sf http://127.0.0.1:$MPORT/metrics |
     http://127.0.0.1:$MPORT/metrics | grep tls_)"
 msgd_stop
 
+# A Unix-domain socket beside it stays plaintext.
+msgd_start $TLS -l 127.0.0.1 -l "unix:$T/msgd.sock"
+got=$(printf 'Hello, server!\n' | timeout 10 nc -U -N "$T/msgd.sock")
+expect_eq "$got" "Hello, client!" "plaintext reply on the Unix socket"
+got=$(printf 'Hello, server!\n' | tls_ask)
+expect_eq "$got" "Hello, client!" "TLS reply beside the Unix socket"
+msgd_stop
+
 # Keep-open and echo.
 msgd_start $TLS -k -e
 got=$(printf 'one\ntwo\n' | tls_ask)
@@ -70,4 +80,4 @@ done
 grep -q 'client 192.0.2.9:40000 (PROXY v1)' "$MSGD_LOG" ||
     fail "PROXY address before TLS not logged"
 msgd_stop
-pass "TLS: s_client, ncat, Python; one-shot, -k -e, -t 2, PROXY; 1.1 refused"
+pass "TLS: s_client, ncat, Python; one-shot, -k -e, -t 2, PROXY, Unix plain; 1.1 refused"
