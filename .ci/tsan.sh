@@ -7,9 +7,9 @@
 # in a loop, log rotation (mv + SIGHUP) every few milliseconds, SIGUSR1,
 # and SIGTERM with connections open; and UDP on every worker, against the
 # rate-limit table they share; TLS handshakes while SIGHUP reloads the
-# certificate.  Any report fails: msgd halts on the
-# first one (exit 66), and the reports' files are searched too.  Races
-# that are not msgd's are suppressed, each with its reason, in tsan.supp.
+# certificate.  Any report fails: msgd halts on the first one (exit 66),
+# and the reports' files are searched too.  Races that are not msgd's are
+# suppressed, each with its reason, in tsan.supp.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
