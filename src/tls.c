@@ -273,7 +273,6 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
 	unsigned long	 e;
-	char		 why[256];
 
 	if (what & BEV_EVENT_CONNECTED) {
 		tls_done(c);
@@ -295,12 +294,9 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
 		e = 0;		/* OpenSSL 3's word for a close */
 #endif
-	if (e != 0) {
-		snprintf(why, sizeof(why), "%s", tls_reason(e));
-		while (bufferevent_get_openssl_error(bev) != 0)
-			;	/* the first is the cause */
-		tls_fail(c, TLS_FAIL_ERROR, why);
-	} else if ((what & BEV_EVENT_EOF) || errno == 0 ||
+	if (e != 0)		/* the first error is the cause */
+		tls_fail(c, TLS_FAIL_ERROR, tls_reason(e));
+	else if ((what & BEV_EVENT_EOF) || errno == 0 ||
 	    errno == ECONNRESET || errno == EPIPE)
 		tls_fail(c, TLS_FAIL_CLOSED, "the client closed the connection");
 	else
