@@ -724,7 +724,8 @@ conn_drained(struct conn *c)
 		}
 		break;
 	case CONN_CLOSING:
-		if (c->eof) {
+		/* Draining mid-handshake, nothing was said: no linger. */
+		if (c->eof || (c->bev != NULL && !c->secure)) {
 			conn_close(c, c->why);
 			break;
 		}

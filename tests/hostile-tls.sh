@@ -3,7 +3,8 @@
 # ClientHello then silence, a connection that sends nothing, one that
 # connects and closes.  Each is closed (the stalled ones within the
 # 10-second handshake bound), logged and counted by reason, and msgd's
-# descriptors come back to what they were; a real client is still served.
+# descriptors come back to what they were; a real client is still served;
+# SIGTERM does not wait for unfinished handshakes.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
@@ -59,4 +60,15 @@ wait_for 5 sh -c "[ \$(ls /proc/$MSGD_PID/fd | wc -l) -eq $base ]" ||
 got=$($TLSPY client "$MSGD_PORT")
 expect_eq "$got" "Hello, client!" "a real client afterwards"
 msgd_stop
-pass "plaintext, truncated, stalled, closed handshakes: closed, logged, counted"
+
+# SIGTERM with handshakes not done: those connections close at once (no
+# 5-s linger after a reply never given), and msgd exits 0.
+msgd_start -k --tls-cert "$T/server.crt" --tls-key "$T/server.key"
+hold 3
+start=$(date +%s%N)
+msgd_stop
+ms=$((($(date +%s%N) - start) / 1000000))
+[ -n "${MSGD_SANITIZED:-}" ] || [ "$ms" -lt 3000 ] ||
+    fail "the drain waited $ms ms for unfinished handshakes"
+release_hold
+pass "plaintext, truncated, stalled, closed handshakes: closed, logged, counted; drained at once"
