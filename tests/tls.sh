@@ -1,7 +1,8 @@
 #!/bin/sh
 # tls.sh - --tls-cert/--tls-key: real TLS clients (openssl s_client, ncat
 # --ssl, Python's ssl module) get their replies in one-shot, -k and -e
-# mode and with two threads; TLS 1.1 is refused, 1.2 and 1.3 work; a
+# mode and with two threads; --max-message and --line-timeout hold; TLS
+# 1.1 is refused, 1.2 and 1.3 work; a
 # PROXY header before the handshake (HAProxy's send-proxy) works; the
 # handshakes are counted; a Unix-domain socket beside them stays
 # plaintext.
@@ -61,6 +62,18 @@ msgd_stop
 msgd_start $TLS -k -e
 got=$(printf 'one\ntwo\n' | tls_ask)
 expect_eq "$got" "$(printf 'one\ntwo')" "-k -e replies over TLS"
+msgd_stop
+
+# The limits hold over TLS: --max-message, --line-timeout.
+msgd_start $TLS -k -M 8 --line-timeout 1
+got=$(printf 'one\n0123456789abcdef\ntwo\n' | tls_ask)
+expect_eq "$got" "$(printf 'Hello, client!\nerror: message too long')" \
+    "--max-message over TLS"
+# s_client -quiet waits for msgd to close: the line timeout, not idle's 60 s.
+start=$(date +%s)
+got=$(printf 'part' | tls_ask | wc -c)
+expect_eq "$got" "0" "bytes sent before a line timeout over TLS"
+[ $(($(date +%s) - start)) -lt 8 ] || fail "--line-timeout 1 did not close"
 msgd_stop
 
 # Two threads, several clients; and a PROXY v1 header before the
