@@ -2,10 +2,9 @@
 # tls.sh - --tls-cert/--tls-key: real TLS clients (openssl s_client, ncat
 # --ssl, Python's ssl module) get their replies in one-shot, -k and -e
 # mode and with two threads; --max-message and --line-timeout hold; TLS
-# 1.1 is refused, 1.2 and 1.3 work; a
-# PROXY header before the handshake (HAProxy's send-proxy) works; the
-# handshakes are counted; a Unix-domain socket beside them stays
-# plaintext.
+# 1.1 is refused, 1.2 and 1.3 work; a PROXY header before the handshake
+# (HAProxy's send-proxy) works; the handshakes are counted; a Unix-domain
+# socket beside them stays plaintext.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
