@@ -6,9 +6,10 @@
 # a Unix socket the workers share and hand round), /metrics scrapes
 # in a loop, log rotation (mv + SIGHUP) every few milliseconds, SIGUSR1,
 # and SIGTERM with connections open; and UDP on every worker, against the
-# rate-limit table they share.  Any report fails: msgd halts on the
-# first one (exit 66), and the reports' files are searched too.  Races
-# that are not msgd's are suppressed, each with its reason, in tsan.supp.
+# rate-limit table they share; TLS handshakes while SIGHUP reloads the
+# certificate.  Any report fails: msgd halts on the first one (exit 66),
+# and the reports' files are searched too.  Races that are not msgd's are
+# suppressed, each with its reason, in tsan.supp.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
@@ -161,6 +162,18 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	    > "$T/udp.out" || fail "udpports.py: $(cat "$T/udp.out")"
 done
 finish udp
+
+# 4. TLS (unless built without OpenSSL): handshakes on every worker
+# while the log rotation's SIGHUPs reload the certificate into a new
+# SSL_CTX, swapped under the workers' feet.
+if grep -q '^#define HAVE_OPENSSL' "$build/config.h"; then
+	tls_cert server
+	start tls -k --tls-cert "$T/server.crt" --tls-key "$T/server.key"
+	churn tls
+	python3 -W ignore "$top/tests/tls.py" load "$tls_PORT" "$SECS" \
+	    > "$T/tls.out" || fail "tls.py load: $(cat "$T/tls.out")"
+	finish tls
+fi
 
 if grep -l 'WARNING: ThreadSanitizer' "$build"/tsan/report.* 2>/dev/null
 then

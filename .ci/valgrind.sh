@@ -36,7 +36,7 @@ chmod +x "$vg/msgd"
 TESTS=${VALGRIND_TESTS:-"reply keep-open errors concurrent hostile-garbage
     limits-max-message limits-idle-timeout limits-per-source acl hostile-linger
     hostile-trickle unix
-    hostile-drain hostile-backpressure"}
+    hostile-drain hostile-backpressure tls hostile-tls tls-reload"}
 status=0
 for t in $TESTS; do
 	echo "=== $t under valgrind"

@@ -4,7 +4,8 @@
 # place), and run make check there on the tests where libsystemd's absence changes
 # what msgd does (readiness, socket activation, the SIGUSR2 upgrade, which
 # reads LISTEN_FDS without it) and a few plain ones: they must pass, and
-# the unit tests must show as SKIP, not as passes.  The other integration
+# the unit tests and tests/tls.sh must show as SKIP, not as passes (and
+# errors.sh checks that the TLS options are refused).  The other integration
 # tests run in make check, distcheck and under the sanitizers already;
 # running all of them a fourth time here cost CI five minutes.
 #
@@ -27,13 +28,17 @@ fi
 make -s -j2
 make -s -j2 check TESTS="tests/no-check.sh tests/reply.sh tests/errors.sh
     tests/daemon.sh tests/systemd.sh tests/upgrade.sh
-    tests/restart-activated.sh"
+    tests/restart-activated.sh tests/tls.sh"
 if ls tests/check_* 2>/dev/null | grep -qv '\.[ch]$'; then
 	echo "without-optional: Check unit tests were built without Check" >&2
 	exit 1
 fi
 grep -q '^:test-result: SKIP' tests/no-check.sh.trs || {
 	echo "without-optional: tests/no-check.sh did not report SKIP" >&2
+	exit 1
+}
+grep -q '^:test-result: SKIP' tests/tls.sh.trs || {
+	echo "without-optional: tests/tls.sh did not report SKIP" >&2
 	exit 1
 }
 pass=$(sed -n 's/^# PASS: *//p' test-suite.log)
