@@ -102,7 +102,8 @@ static const char msgbench_options_usage[] =
 "  -V, --version           output version information and exit\n"
 "\n"
 "Exit status: 0 if every message got its exact reply, 1 if not, 64 on a\n"
-"usage error, 69 if it cannot connect at all.\n"
+"usage error, 65 or 66 if the --tls-ca file is bad or cannot be read, 69\n"
+"if it cannot connect at all.\n"
 "\n"
 "Report bugs as README's \"Reporting bugs\" says.\n";
 
