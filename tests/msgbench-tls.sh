@@ -27,12 +27,12 @@ need ncat
 need openssl
 need python3
 
-# cert NAME: a self-signed ECDSA P-256 certificate for localhost and
-# 127.0.0.1, its own CA, in $T/NAME.crt and $T/NAME.key.
+# cert NAME [CN SAN]: a self-signed ECDSA P-256 certificate (by default
+# for localhost and 127.0.0.1), its own CA, in $T/NAME.crt and NAME.key.
 cert() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -days 2 -subj /CN=localhost \
-	    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+	    -nodes -days 2 -subj "/CN=${2:-localhost}" \
+	    -addext "subjectAltName=${3:-DNS:localhost,IP:127.0.0.1}" \
 	    -keyout "$T/$1.key" -out "$T/$1.crt" 2> "$T/$1.openssl" ||
 	    fail "openssl req: $(cat "$T/$1.openssl")"
 }
@@ -107,6 +107,7 @@ $(json_get handshake_p50_us "$T/$name.json") us"
 
 cert server
 cert other
+cert sni other.example DNS:other.example
 
 # conn: one line answered, then the server closes; a full handshake each.
 tls_server 'head -n 1'
@@ -154,6 +155,23 @@ grep -q 'TLS handshake failed: certificate verify failed (hostname mismatch)' \
     "$T/wrong-name.err" || fail "wrong name: stderr: $(cat "$T/wrong-name.err")"
 pass "a name not in the certificate: verification fails, reason shown"
 tls_server_stop
+
+# SNI: openssl s_server presents the sni certificate only to a client
+# that names other.example, else the server one; verifying against the
+# sni certificate passes only if msgbench sent the name.  -rev answers a
+# line reversed.
+openssl s_server -accept 127.0.0.1:0 -cert "$T/server.crt" \
+    -key "$T/server.key" -servername other.example -cert2 "$T/sni.crt" \
+    -key2 "$T/sni.key" -rev -naccept 1 > "$T/s_server.out" 2>&1 &
+track $!
+wait_for 10 grep -q '^ACCEPT' "$T/s_server.out" ||
+    fail "openssl s_server did not start: $(cat "$T/s_server.out")"
+PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/s_server.out")
+bench sni ping -c 1 -n 1 -m 'sent as SNI' --expect 'INS sa tnes' \
+    --tls-ca "$T/sni.crt" --tls-name other.example
+[ "$rc" -eq 0 ] || fail "SNI: exit status $rc: $(cat "$T/sni.err")"
+expect_eq "$(json_get messages "$T/sni.json")" 1 "SNI: messages"
+pass "--tls-name is sent as SNI and verified"
 
 # TLS to a plaintext server: a handshake failure, not a hang.
 python3 -c '
