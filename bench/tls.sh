@@ -154,7 +154,7 @@ server_ticks() {
 # start_server NAME: msgd-tls, msgd-tls-k, msgd-k (plaintext) or nginx;
 # sets SPID and SPORT, ready to serve.
 start_server() {
-	local log=$OUT/tls-$1.log i=0 args=
+	local log="$OUT/tls-$1.log" i=0 args=
 	rm -f "$log"
 	case $1 in
 	nginx)
@@ -230,7 +230,7 @@ json_get() {
 # append a line to $TSV.  WORKLOAD: conn-tls, ping-tls, ping, pipe-tls,
 # pipe.
 one() {
-	local run=$1 server=$2 w=$3 args tls= t0 t1 j m
+	local run="$1" server="$2" w="$3" args tls= t0 t1 j m
 	case $w in
 	conn*)	args="conn -c $CONN_CONNS -s $CONN_SOURCES";;
 	ping*)	args="ping -c $PING_CONNS";;

@@ -48,8 +48,8 @@ listening() {
 # command CMD for each connection; sets PORT.  A port taken between
 # choosing and binding it makes ncat quit: then try another.
 tls_server() {
-	local try pid
-	for try in 1 2 3; do
+	local pid
+	for _ in 1 2 3; do
 		PORT=$(python3 -c 'import socket; s = socket.socket(); '\
 's.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 		ncat --ssl -l -k 127.0.0.1 "$PORT" --ssl-cert "$T/server.crt" \
@@ -71,7 +71,7 @@ tls_server_stop() {
 # bench NAME ARGS...: msgbench --tls --json, bounded in time; its exit
 # status in $rc, its JSON line in $T/NAME.json, its stderr in $T/NAME.err.
 bench() {
-	local name=$1
+	local name="$1"
 	shift
 	timeout 60 "$MSGBENCH" --tls --json -H 127.0.0.1 -p "$PORT" -t 10 \
 	    "$@" > "$T/$name.json" 2> "$T/$name.err"
@@ -83,7 +83,7 @@ bench() {
 # bench_ok NAME ARGS...: exit 0, some messages, as many handshakes as
 # connections, no errors, nothing lost, handshake percentiles above 0.
 bench_ok() {
-	local name=$1 messages hs k v
+	local name="$1" messages hs k v
 	bench "$@"
 	[ "$rc" -eq 0 ] || fail "$name: exit status $rc: $(cat "$T/$name.err")"
 	messages=$(json_get messages "$T/$name.json")
