@@ -29,7 +29,10 @@ set title "Server CPU µs per TLS connection (lower is better)"
 plot outdir."/tls-cpu.tsv" using 2:xtic(1) title columnheader(2) lc rgb "#d62728", \
      '' using 3 title columnheader(3) lc rgb "#009639"
 
-set title "msgd messages a second, plain and TLS"
+set title "msgd messages a second, plain and TLS (log scale)"
+set logscale y
+set yrange [*:*]
+set format y "%.0s%c"
 plot outdir."/tls-msgd.tsv" using 2:xtic(1) title columnheader(2) lc rgb "#9ecae1", \
      '' using 3 title columnheader(3) lc rgb "#d62728"
 
