@@ -13,6 +13,12 @@
  * again.  Both ways answer through conn_answer(), so there is one path
  * from bytes to replies.
  *
+ * A TLS connection (tls.c) takes the buffered way always: its buffers are
+ * its OpenSSL bufferevent's input and output, read and written by
+ * libevent; tls.c calls conn_input() when bytes (or the end) arrive and
+ * conn_output() when the output has drained.  c->bev is what tells them
+ * apart, on the plaintext path once per reply batch at most.
+ *
  * States: READING -> CLOSING (last reply queued) -> LINGERING (write side
  * shut, input discarded until the client closes) -> DEAD.  Every close
  * goes through conn_close(), which closes the socket, marks the
@@ -35,6 +41,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "log.h"
@@ -59,6 +66,7 @@ static void	conn_writable(evutil_socket_t, short, void *);
 static void	conn_read_direct(struct conn *);
 static void	conn_read_buffered(struct conn *);
 static void	conn_discard(struct conn *);
+static void	conn_discarded(struct conn *, size_t);
 static void	conn_read_failed(struct conn *);
 static void	conn_process(struct conn *);
 static size_t	conn_answer(struct conn *, const char *, size_t);
@@ -76,6 +84,7 @@ static void	conn_flush(struct conn *);
 static void	conn_line_clock(struct conn *);
 static void	conn_drained(struct conn *);
 static int	conn_bufs(struct conn *);
+static void	conn_bufs_free(struct conn *);
 static int	conn_pending(const struct conn *);
 static void	conn_pause(struct conn *, int);
 
@@ -97,13 +106,17 @@ conn_new(struct server *srv, int fd)
 	c->opened = stats_now();
 	event_assign(&c->read_ev, srv->base, fd, EV_READ | EV_PERSIST,
 	    conn_readable, c);
-	if (event_add(&c->read_ev, NULL) == -1) {
+	/* TLS starts now, or after the PROXY header (conn_proxy). */
+	if ((tls_enabled() && !c->proxied ? tls_start(c) :
+	    event_add(&c->read_ev, NULL)) == -1) {
 		free(c);
 		return (NULL);
 	}
 	expire_opened(c);
 	if (c->proxied)
 		expire_start(c, EXPIRE_PROXY);
+	else if (c->bev != NULL)
+		expire_start(c, EXPIRE_TLS);
 	server_conn_opened(srv);
 	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
 	return (c);
@@ -131,6 +144,8 @@ conn_close(struct conn *c, enum conn_close why)
 	expire_stop(c);
 	if (why == CONN_CLOSE_PER_SOURCE)	/* it is told, then closed */
 		server_refuse(srv, c->fd, &srv->stats.refused_per_source);
+	else if (c->bev != NULL)
+		tls_close(c);	/* the socket goes with it, in conn_reap */
 	else
 		close(c->fd);
 	c->fd = -1;
@@ -152,11 +167,9 @@ conn_reap(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	while ((c = TAILQ_FIRST(&srv->dead)) != NULL) {
 		TAILQ_REMOVE(&srv->dead, c, entry);
-		if (c->bufs != NULL) {
-			evbuffer_free(c->bufs->in);
-			evbuffer_free(c->bufs->out);
-			free(c->bufs);
-		}
+		conn_bufs_free(c);
+		if (c->bev != NULL)
+			tls_reap(c);
 		free(c);
 	}
 }
@@ -227,7 +240,11 @@ conn_read_buffered(struct conn *c)
 
 	if (conn_bufs(c) == -1)
 		return;
-	if ((n = connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf)) == -1) {
+	/* Before a TLS handshake, the header and not a byte more. */
+	n = c->proxied && tls_enabled() ?
+	    connbuf_fill_header(c->bufs->in, c->fd, c->srv->readbuf) :
+	    connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf);
+	if (n == -1) {
 		conn_read_failed(c);
 		return;
 	}
@@ -264,10 +281,53 @@ conn_discard(struct conn *c)
 			conn_close(c, c->why);
 		return;		/* CLOSING: conn_drained() closes it */
 	}
-	STATS_ADD(c->srv->stats.bytes_in, (size_t)n);
+	conn_discarded(c, (size_t)n);
+}
+
+/* Count discarded input; enough lingering. */
+static void
+conn_discarded(struct conn *c, size_t n)
+{
+	STATS_ADD(c->srv->stats.bytes_in, n);
 	if (c->state == CONN_LINGERING &&
-	    (c->lingered += (size_t)n) > CONN_LINGER_BYTES)
+	    (c->lingered += n) > CONN_LINGER_BYTES)
 		conn_close(c, c->why);
+}
+
+/*
+ * TLS (tls.c): bytes arrived in the input buffer, or (eof) the client
+ * closed.  As conn_read_buffered() and conn_discard() do.
+ */
+void
+conn_input(struct conn *c, int eof)
+{
+	size_t	len;
+
+	if (conn_bufs(c) == -1)
+		return;
+	if (eof) {
+		c->eof = 1;
+		conn_pause(c, 1);
+	}
+	if (c->state == CONN_READING) {
+		if (!eof)
+			c->read_at = stats_now();
+		conn_process(c);
+		return;
+	}
+	len = evbuffer_get_length(c->bufs->in);
+	evbuffer_drain(c->bufs->in, len);
+	if (eof && c->state == CONN_LINGERING)
+		conn_close(c, c->why);
+	else if (len > 0)
+		conn_discarded(c, len);
+}
+
+/* TLS (tls.c): the output has drained. */
+void
+conn_output(struct conn *c)
+{
+	conn_flush(c);
 }
 
 /*
@@ -463,7 +523,8 @@ conn_send(struct conn *c, const struct iovec *iov, int niov, int nreplies)
 
 	if (niov == 0)
 		return;
-	if (c->bufs != NULL && evbuffer_get_length(c->bufs->out) > 0) {
+	if (c->bev != NULL ||
+	    (c->bufs != NULL && evbuffer_get_length(c->bufs->out) > 0)) {
 		conn_queue(c, iov, niov, 0, nreplies);
 		return;
 	}
@@ -566,6 +627,17 @@ conn_proxy(struct conn *c)
 		conn_close(c, CONN_CLOSE_PER_SOURCE);
 		return (-1);
 	}
+	if (tls_enabled()) {
+		/* The handshake follows on the socket: the bufferevent's. */
+		event_del(&c->read_ev);
+		conn_bufs_free(c);
+		if (tls_start(c) == -1) {
+			conn_close(c, CONN_CLOSE_ERROR);
+			return (-1);
+		}
+		expire_start(c, EXPIRE_TLS);
+		return (0);
+	}
 	return (1);
 }
 
@@ -650,6 +722,8 @@ conn_drained(struct conn *c)
 		}
 		/* Shut the write side and read until the client closes, so
 		 * that its unread input cannot reset away our reply. */
+		if (c->bev != NULL)
+			tls_shutdown(c);	/* close_notify */
 		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGERING;
 		expire_start(c, EXPIRE_LINGER);
@@ -669,8 +743,12 @@ conn_bufs(struct conn *c)
 
 	if (c->bufs != NULL)
 		return (0);
-	if ((b = calloc(1, sizeof(*b))) == NULL ||
-	    (b->in = evbuffer_new()) == NULL ||
+	if ((b = calloc(1, sizeof(*b))) != NULL && c->bev != NULL) {
+		/* libevent reads and writes them: always "writing". */
+		b->in = bufferevent_get_input(c->bev);
+		b->out = bufferevent_get_output(c->bev);
+		c->writing = 1;
+	} else if (b == NULL || (b->in = evbuffer_new()) == NULL ||
 	    (b->out = evbuffer_new()) == NULL) {
 		log_warn("connection %d: cannot set up buffers", c->fd);
 		if (b != NULL && b->in != NULL)
@@ -685,6 +763,20 @@ conn_bufs(struct conn *c)
 	return (0);
 }
 
+/* Free the buffers (a bufferevent's are its own). */
+static void
+conn_bufs_free(struct conn *c)
+{
+	if (c->bufs == NULL)
+		return;
+	if (c->bev == NULL) {
+		evbuffer_free(c->bufs->in);
+		evbuffer_free(c->bufs->out);
+	}
+	free(c->bufs);
+	c->bufs = NULL;
+}
+
 /* Whether anything waits in the buffers. */
 static int
 conn_pending(const struct conn *c)
@@ -697,7 +789,9 @@ conn_pending(const struct conn *c)
 static void
 conn_pause(struct conn *c, int pause)
 {
-	if (pause)
+	if (c->bev != NULL)
+		tls_pause(c, pause);
+	else if (pause)
 		event_del(&c->read_ev);
 	else
 		event_add(&c->read_ev, NULL);

@@ -13,14 +13,17 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 
 #include "msgd.h"
+#include "proxy.h"
 
 /*
  * Read once into the buffer, at most CONN_READ_ASK bytes (the memory bound
@@ -42,6 +45,46 @@ connbuf_fill(struct evbuffer *in, int fd, char *scratch)
 		return (-1);
 	}
 	return (n);
+}
+
+/*
+ * As connbuf_fill(), but only bytes that belong to a PROXY header (what
+ * the buffer holds is its start): on a TLS listener the ClientHello
+ * follows it on the socket, for OpenSSL to read.  Peek, then take up to
+ * the end of a v2 header once its length is known, else up to the first
+ * LF (a v1 header's end; v2's signature has LFs too, so it comes a few
+ * bytes at a time until its length is there), else all: every byte
+ * before those belongs to the header, if it is one at all.  Each read
+ * takes at least a byte, so a level-triggered event cannot spin.
+ */
+ssize_t
+connbuf_fill_header(struct evbuffer *in, int fd, char *scratch)
+{
+	char		 head[16];
+	const char	*lf;
+	size_t		 have = evbuffer_get_length(in), n, want, h;
+	ssize_t		 got;
+
+	if ((got = recv(fd, scratch, CONN_READ_ASK, MSG_PEEK)) <= 0)
+		return (got);
+	n = (size_t)got;
+	if ((h = (size_t)evbuffer_copyout(in, head, sizeof(head))) <
+	    sizeof(head)) {
+		memcpy(head + h, scratch, n < sizeof(head) - h ? n :
+		    sizeof(head) - h);
+		h += n < sizeof(head) - h ? n : sizeof(head) - h;
+	}
+	if ((want = proxy_length(head, h)) > have) {
+		if (n > want - have)
+			n = want - have;
+	} else if ((lf = memchr(scratch, '\n', n)) != NULL)
+		n = (size_t)(lf - scratch) + 1;
+	if ((got = recv(fd, scratch, n, 0)) > 0 &&
+	    evbuffer_add(in, scratch, (size_t)got) == -1) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	return (got);
 }
 
 /*

@@ -12,7 +12,9 @@
  *	proxy	no complete PROXY header EXPIRE_PROXY_SECS after accept;
  *	linger	CONN_LINGER_SECS after the last reply was delivered;
  *	drain	a one-shot connection that has sent nothing, EXPIRE_DRAIN_SECS
- *		after the drain began (conn_shutdown).
+ *		after the drain began (conn_shutdown);
+ *	tls	no TLS handshake done EXPIRE_TLS_SECS after accept or the
+ *		PROXY header (tls.c logs and counts it).
  *
  * All connections of one kind share one duration, so a connection that
  * starts its clock joins the tail of that kind's list and the lists stay
@@ -49,14 +51,16 @@ static const enum conn_close expire_why[EXPIRE_NKINDS] = {
 	[EXPIRE_LINE] = CONN_CLOSE_LINE_TIMEOUT,
 	[EXPIRE_PROXY] = CONN_CLOSE_PROXY,
 	[EXPIRE_LINGER] = CONN_CLOSE_DONE,	/* replaced by c->why */
-	[EXPIRE_DRAIN] = CONN_CLOSE_IDLE
+	[EXPIRE_DRAIN] = CONN_CLOSE_IDLE,
+	[EXPIRE_TLS] = CONN_CLOSE_TLS
 };
 
 static const char *const expire_name[EXPIRE_NKINDS] = {
 	[EXPIRE_LINE] = "line timeout",
 	[EXPIRE_PROXY] = "no PROXY header in time",
 	[EXPIRE_LINGER] = "linger over",
-	[EXPIRE_DRAIN] = "nothing sent while draining"
+	[EXPIRE_DRAIN] = "nothing sent while draining",
+	[EXPIRE_TLS] = "no TLS handshake in time"
 };
 
 static void	expire_run(evutil_socket_t, short, void *);
@@ -76,6 +80,7 @@ expire_init(struct server *srv, const struct options *o)
 	srv->expire_ms[EXPIRE_PROXY] = EXPIRE_PROXY_SECS * 1000;
 	srv->expire_ms[EXPIRE_LINGER] = CONN_LINGER_SECS * 1000;
 	srv->expire_ms[EXPIRE_DRAIN] = EXPIRE_DRAIN_SECS * 1000;
+	srv->expire_ms[EXPIRE_TLS] = EXPIRE_TLS_SECS * 1000;
 	srv->evict = !o->no_evict;
 	if ((srv->expire_ev = evtimer_new(srv->base, expire_run, srv)) == NULL)
 		fatalx(EX_SOFTWARE, "evtimer_new");
@@ -198,6 +203,10 @@ expire_run(evutil_socket_t fd, short events, void *arg)
 	for (k = EXPIRE_NONE + 1; k < EXPIRE_NKINDS; k++) {
 		while ((c = TAILQ_FIRST(&srv->expiring[k])) != NULL &&
 		    now - c->expire_at >= srv->expire_ms[k]) {
+			if (k == EXPIRE_TLS) {
+				tls_expired(c);
+				continue;
+			}
 			log_trace("connection %d: %s", c->fd,
 			    expire_name[k]);
 			conn_close(c, k == EXPIRE_LINGER ? c->why :

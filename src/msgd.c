@@ -90,12 +90,12 @@ msgd_log_start(const struct server *srv, int activated)
 		strncat(addrs, srv->listeners[i].name,
 		    sizeof(addrs) - strlen(addrs) - 1);
 	}
-	log_info("msgd %s started: listening on %s%s; %s, %s, %d thread%s",
+	log_info("msgd %s started: listening on %s%s; %s, %s, %d thread%s%s",
 	    PACKAGE_VERSION, addrs, !activated ? "" : upgrade_inherited() ?
 	    " (from the old msgd)" : " (from systemd)",
 	    o->keep_open ? "keep-open" : "one-shot",
 	    o->echo ? "echo" : "fixed message", o->threads,
-	    o->threads > 1 ? "s" : "");
+	    o->threads > 1 ? "s" : "", tls_enabled() ? ", TLS" : "");
 	log_debug("limits: --max-conns %ld, --max-conns-per-source %ld, "
 	    "--max-message %ld, --idle-timeout %ld, --drain-timeout %ld",
 	    srv->max_conns, o->max_conns_per_source, o->max_message,
@@ -151,6 +151,10 @@ main(int argc, char **argv)
 	}
 	opts.pidfile = msgd_absolute(opts.pidfile);
 	opts.log_path = msgd_absolute(opts.log_path);
+	/* SIGHUP reloads them, after the daemon went to /. */
+	opts.tls_cert = msgd_absolute(opts.tls_cert);
+	opts.tls_key = msgd_absolute(opts.tls_key);
+	opts.tls_client_ca = msgd_absolute(opts.tls_client_ca);
 
 	log_setverbose(opts.verbose);
 	if (log_open(opts.log_dest, opts.log_path, opts.verbose) == -1)
@@ -159,6 +163,7 @@ main(int argc, char **argv)
 	/* After SIGUSR2 we are the user already (see privs_drop below). */
 	if (opts.user != NULL && (!upgrade_inherited() || geteuid() == 0))
 		privs_check_user(opts.user);
+	tls_init(&opts);
 
 	listen_share_port(opts.threads > 1);
 	port = opts.port;
@@ -254,6 +259,7 @@ main(int argc, char **argv)
 	event_base_free(base);
 	pidfile_remove();
 	upgrade_free();
+	tls_free();
 	log_close();
 	return (EX_OK);
 }

@@ -85,6 +85,14 @@ struct evconnlistener;
  */
 #define EXPIRE_DRAIN_SECS	1
 
+/*
+ * A TLS handshake must be done this long after accept (or after the PROXY
+ * header).  A real client needs a few round trips, milliseconds even over
+ * continents; ten seconds leave room for a slow mobile link, and bound
+ * what a client that starts a handshake and stalls can hold.
+ */
+#define EXPIRE_TLS_SECS		10
+
 /* Late by this much rather than early (the coarse clock's tick). */
 #define EXPIRE_SLACK_MS		5
 
@@ -103,6 +111,7 @@ enum conn_close {
 	CONN_CLOSE_EVICTED,	/* closed to make room when full */
 	CONN_CLOSE_PER_SOURCE,	/* --max-conns-per-source, at the PROXY
 				   header */
+	CONN_CLOSE_TLS,		/* the TLS handshake failed or timed out */
 	CONN_CLOSE_NREASONS
 };
 
@@ -112,6 +121,15 @@ enum udp_fail {
 	UDP_FAIL_BUFFER_FULL,	/* EAGAIN, ENOBUFS: the send buffer is full */
 	UDP_FAIL_ERROR,		/* anything else (a firewall's EPERM...) */
 	UDP_FAIL_NREASONS
+};
+
+/* Why a TLS handshake failed: msgd_tls_handshake_failures_total{reason}. */
+enum tls_fail {
+	TLS_FAIL_TIMEOUT,	/* not done in EXPIRE_TLS_SECS */
+	TLS_FAIL_ERROR,		/* OpenSSL refused it (not TLS, a bad or
+				   missing client certificate...) */
+	TLS_FAIL_CLOSED,	/* the client closed the connection first */
+	TLS_FAIL_NREASONS
 };
 
 /*
@@ -151,6 +169,8 @@ struct stats {
 	uint64_t	udp_replies;
 	uint64_t	udp_rate_limited;
 	uint64_t	udp_failed[UDP_FAIL_NREASONS];
+	uint64_t	tls_handshakes;
+	uint64_t	tls_failed[TLS_FAIL_NREASONS];
 	struct stats_histogram_reply	reply_latency;
 	struct stats_histogram_conn	conn_duration;
 };
@@ -202,11 +222,13 @@ enum expire_kind {
 	EXPIRE_PROXY,		/* the PROXY header is due */
 	EXPIRE_LINGER,		/* after the last reply */
 	EXPIRE_DRAIN,		/* draining, and the line is still due */
+	EXPIRE_TLS,		/* the TLS handshake is due */
 	EXPIRE_NKINDS
 };
 
 struct conn_bufs;
 struct handoff;
+struct bufferevent;
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* srv->conns (by last line),
@@ -215,7 +237,9 @@ struct conn {
 	struct server		*srv;
 	struct conn_bufs	*bufs;		/* NULL until something waits */
 	struct source		*source;	/* counted there, or NULL */
-	struct event		 read_ev;
+	struct event		 read_ev;	/* not used by TLS, after
+						   the PROXY header */
+	struct bufferevent	*bev;		/* TLS (tls.c), or NULL */
 	int			 fd;		/* -1 once closed */
 	size_t			 scanned;	/* input bytes known LF-free */
 	size_t			 lingered;	/* bytes discarded in linger */
@@ -224,6 +248,7 @@ struct conn {
 	unsigned		 paused:1;	/* reading off: output is full */
 	unsigned		 writing:1;	/* the write event is armed */
 	unsigned		 proxied:1;	/* PROXY header still due */
+	unsigned		 secure:1;	/* TLS handshake done */
 	enum conn_close		 why;		/* counted when it closes */
 	enum expire_kind	 expiring;	/* which clock runs */
 	uint64_t		 active_at;	/* ms: accept, or last line */
@@ -291,6 +316,8 @@ struct conn *conn_new(struct server *, int);
 void	 conn_close(struct conn *, enum conn_close);
 void	 conn_reap(evutil_socket_t, short, void *);
 void	 conn_shutdown(struct conn *);
+void	 conn_input(struct conn *, int);
+void	 conn_output(struct conn *);
 
 /* expire.c */
 void	 expire_init(struct server *, const struct options *);
@@ -313,10 +340,23 @@ int	 source_proxied(struct conn *, const struct proxy_header *);
 
 /* connbuf.c */
 ssize_t	 connbuf_fill(struct evbuffer *, int, char *);
+ssize_t	 connbuf_fill_header(struct evbuffer *, int, char *);
 int	 connbuf_write(struct evbuffer *, int);
 int	 connbuf_add(struct evbuffer *, const struct iovec *, int, size_t);
 int	 connbuf_has_lf(struct evbuffer *, size_t);
 int	 connbuf_ends_cr(struct evbuffer *);
+
+/* tls.c */
+void	 tls_init(const struct options *);
+void	 tls_free(void);
+int	 tls_enabled(void);
+void	 tls_reload(void);
+int	 tls_start(struct conn *);
+void	 tls_expired(struct conn *);
+void	 tls_pause(struct conn *, int);
+void	 tls_shutdown(struct conn *);
+void	 tls_close(struct conn *);
+void	 tls_reap(struct conn *);
 
 /* daemon.c */
 void	 daemon_start(int);

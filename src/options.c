@@ -25,7 +25,8 @@
 
 enum {
 	OPT_METRICS = 256, OPT_PROXY_PROTOCOL, OPT_UDP_RATE, OPT_UDP_BURST,
-	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE, OPT_UDP_RCVBUF
+	OPT_LINE_TIMEOUT, OPT_NO_EVICT, OPT_MAX_CONNS_PER_SOURCE, OPT_UDP_RCVBUF,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA
 };
 
 static const char options_short[] = ":c:dehi:kl:L:m:M:p:P:qt:T:u:UvV";
@@ -58,6 +59,9 @@ static const struct option options_long[] = {
 	{ "udp-rate",		required_argument,	NULL, OPT_UDP_RATE },
 	{ "udp-burst",		required_argument,	NULL, OPT_UDP_BURST },
 	{ "udp-rcvbuf",		required_argument,	NULL, OPT_UDP_RCVBUF },
+	{ "tls-cert",		required_argument,	NULL, OPT_TLS_CERT },
+	{ "tls-key",		required_argument,	NULL, OPT_TLS_KEY },
+	{ "tls-client-ca",	required_argument,	NULL, OPT_TLS_CLIENT_CA },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -105,6 +109,13 @@ static const char options_usage_text[] =
 "      --udp-burst=N       replies a source may get at once [100]\n"
 "      --udp-rcvbuf=BYTES  each UDP socket's receive buffer, for bursts\n"
 "                          [default: 0, the kernel's net.core.rmem_default]\n"
+"\n"
+"TLS (TLS 1.2 and 1.3 on every TCP listener; UDP and --metrics stay plain):\n"
+"      --tls-cert=FILE     certificate chain (PEM); needs --tls-key\n"
+"      --tls-key=FILE      its private key (PEM); SIGHUP reloads both\n"
+"      --tls-client-ca=FILE\n"
+"                          require client certificates signed by a CA in\n"
+"                          FILE (mutual TLS) [default: none asked for]\n"
 "\n"
 "Running:\n"
 "  -d, --daemon            detach and run in the background\n"
@@ -482,6 +493,21 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 				    "with a literal address", optarg));
 			o->metrics_addr = o->metrics_buf;
 			break;
+		case OPT_TLS_CERT:
+		case OPT_TLS_KEY:
+		case OPT_TLS_CLIENT_CA:
+			if (*optarg == '\0')
+				return (options_error(errbuf, errlen,
+				    "invalid --tls-%s '': need a file name",
+				    ch == OPT_TLS_CERT ? "cert" :
+				    ch == OPT_TLS_KEY ? "key" : "client-ca"));
+			if (ch == OPT_TLS_CERT)
+				o->tls_cert = optarg;
+			else if (ch == OPT_TLS_KEY)
+				o->tls_key = optarg;
+			else
+				o->tls_client_ca = optarg;
+			break;
 		case ':':
 			return (options_error(errbuf, errlen,
 			    "option '%s' needs a value", argv[optind - 1]));
@@ -493,6 +519,12 @@ options_parse(struct options *o, int argc, char **argv, char *errbuf,
 	if (optind < argc)
 		return (options_error(errbuf, errlen,
 		    "unexpected argument '%s'", argv[optind]));
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+		return (options_error(errbuf, errlen,
+		    "--tls-cert and --tls-key go together: give both"));
+	if (o->tls_client_ca != NULL && o->tls_cert == NULL)
+		return (options_error(errbuf, errlen,
+		    "--tls-client-ca needs --tls-cert and --tls-key"));
 	if (quiet && verbose)
 		return (options_error(errbuf, errlen,
 		    "--quiet and --verbose contradict each other"));

@@ -62,6 +62,9 @@ struct options {
 	const char	*metrics_addr;		/* NULL: no metrics endpoint */
 	int		 metrics_port;
 	char		 metrics_buf[64];
+	const char	*tls_cert;		/* NULL: no TLS */
+	const char	*tls_key;
+	const char	*tls_client_ca;		/* NULL: no client certs */
 };
 
 enum options_result {

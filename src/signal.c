@@ -2,7 +2,7 @@
  * signal.c - signals as libevent events, all handled in one place.
  *
  * SIGTERM and SIGINT drain and stop (a second one stops at once), SIGHUP
- * reopens the log file, SIGUSR1 logs the counters, SIGUSR2 starts a new
+ * reopens the log file and reloads the TLS files (tls.c), SIGUSR1 logs the counters, SIGUSR2 starts a new
  * msgd and hands over to it (upgrade.c), and SIGPIPE is ignored: a client
  * that goes away mid-write is an EPIPE, not a reason to die.
  *
@@ -45,6 +45,7 @@ signal_handle(evutil_socket_t sig, short events, void *arg)
 			log_warn("SIGHUP: cannot reopen the log file");
 		else
 			log_info("SIGHUP: log file reopened");
+		tls_reload();
 		systemd_reloading(1);
 		break;
 	case SIGUSR1:

@@ -57,6 +57,8 @@ static const struct stats_counter stats_counters[] = {
 	  NULL },
 	{ "connections_closed", "per_source",
 	  STATS_CLOSED(CONN_CLOSE_PER_SOURCE), NULL },
+	{ "connections_closed", "tls_handshake", STATS_CLOSED(CONN_CLOSE_TLS),
+	  NULL },
 	{ "messages_received", NULL, offsetof(struct stats, messages_in),
 	  "Messages (lines) received and answered." },
 	{ "replies_sent", NULL, offsetof(struct stats, replies_out),
@@ -88,6 +90,17 @@ static const struct stats_counter stats_counters[] = {
 	  offsetof(struct stats, udp_failed[UDP_FAIL_BUFFER_FULL]), NULL },
 	{ "udp_replies_failed", "error",
 	  offsetof(struct stats, udp_failed[UDP_FAIL_ERROR]), NULL },
+	{ "tls_handshakes", NULL, offsetof(struct stats, tls_handshakes),
+	  "TLS handshakes completed (--tls-cert)." },
+	{ "tls_handshake_failures", "timeout",
+	  offsetof(struct stats, tls_failed[TLS_FAIL_TIMEOUT]),
+	  "TLS handshakes that failed, by reason (timeout: not done in 10 s; "
+	  "error: refused by OpenSSL, e.g. not TLS or no valid client "
+	  "certificate; closed: the client closed first)." },
+	{ "tls_handshake_failures", "error",
+	  offsetof(struct stats, tls_failed[TLS_FAIL_ERROR]), NULL },
+	{ "tls_handshake_failures", "closed",
+	  offsetof(struct stats, tls_failed[TLS_FAIL_CLOSED]), NULL },
 };
 #define STATS_NCOUNTERS	(sizeof(stats_counters) / sizeof(stats_counters[0]))
 

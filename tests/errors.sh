@@ -62,4 +62,29 @@ grep -q 'cannot listen on 192.0.2.1:0: Cannot assign requested address' \
 "$MSGD" -p 0 -L "$T/no/such/dir/log" 2> "$T/err"
 expect_eq "$?" "73" "exit status for an unwritable log file"
 grep -q 'cannot open log file' "$T/err" || fail "log file message"
+# TLS: both files or neither; then a missing file (EX_NOINPUT, 66) or a
+# bad one (EX_CONFIG, 78) is one line naming it; built without OpenSSL,
+# the options are still known but refused (EX_CONFIG).
+expect_usage_error "--tls-cert and --tls-key go together" --tls-cert x.pem
+expect_usage_error "--tls-client-ca needs --tls-cert" --tls-client-ca ca.pem
+echo junk > "$T/junk.pem"
+if [ "${MSGD_HAVE_OPENSSL:-yes}" = yes ]; then
+	"$MSGD" -p 0 --tls-cert "$T/none.pem" --tls-key "$T/junk.pem" \
+	    2> "$T/err"
+	expect_eq "$?" "66" "exit status for a missing --tls-cert"
+	grep -q "cannot read --tls-cert $T/none.pem: No such file" "$T/err" ||
+	    fail "missing --tls-cert message: $(cat "$T/err")"
+	"$MSGD" -p 0 --tls-cert "$T/junk.pem" --tls-key "$T/junk.pem" \
+	    2> "$T/err"
+	expect_eq "$?" "78" "exit status for a bad --tls-cert"
+	grep -q "cannot load --tls-cert $T/junk.pem: no start line" \
+	    "$T/err" || fail "bad --tls-cert message: $(cat "$T/err")"
+else
+	"$MSGD" -p 0 --tls-cert "$T/junk.pem" --tls-key "$T/junk.pem" \
+	    2> "$T/err"
+	expect_eq "$?" "78" "exit status for TLS without OpenSSL"
+	expect_eq "$(cat "$T/err")" \
+	    "msgd: msgd was built without TLS (--without-openssl)" \
+	    "TLS without OpenSSL"
+fi
 pass "usage and start-up errors"

@@ -219,3 +219,23 @@ client_wait() {
 	wait_for $(($2 * slow)) grep -q "^$1" "$CLIENT_OUT" ||
 	    fail "hostile.py said no '$1': $(cat "$CLIENT_OUT")"
 }
+
+# need_tls: skip unless msgd was built with OpenSSL (make check sets
+# MSGD_HAVE_OPENSSL; by hand, an in-tree build is assumed to have it).
+need_tls() {
+	[ "${MSGD_HAVE_OPENSSL:-yes}" = yes ] ||
+	    skip "msgd was built without OpenSSL"
+	need openssl
+}
+# tls_cert NAME [CN]: a self-signed ECDSA P-256 certificate and its key,
+# $T/NAME.crt and $T/NAME.key, as README shows.
+tls_cert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -days 2 -subj "/CN=${2:-localhost}" -keyout "$T/$1.key" \
+	    -out "$T/$1.crt" 2>/dev/null || fail "openssl req failed"
+}
+# tls_ask [S_CLIENT-ARGS...] < input: one openssl s_client against msgd.
+tls_ask() {
+	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$MSGD_PORT" \
+	    "$@" 2>/dev/null
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# hostile-tls.sh - bad TLS input: plaintext to the TLS port, a truncated
+# ClientHello then silence, a connection that sends nothing, one that
+# connects and closes.  Each is closed (the stalled ones within the
+# 10-second handshake bound), logged and counted by reason, and msgd's
+# descriptors come back to what they were; a real client is still served.
+#
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
+. "${top_srcdir:-..}/tests/lib.sh"
+need_tls
+need curl
+need nc
+TLSPY="python3 -W ignore ${top_srcdir:-..}/tests/tls.py"
+tls_cert server
+slow=1
+[ -z "${MSGD_SANITIZED:-}" ] || slow=2
+
+msgd_start --tls-cert "$T/server.crt" --tls-key "$T/server.key" --metrics 0
+metrics_port
+base=$(fd_count "$MSGD_PID")
+
+$TLSPY hostile "$MSGD_PORT" $((20 * slow)) > "$T/hostile.out" &
+hpid=$!
+track "$hpid"
+wait_for 10 grep -q '^ready' "$T/hostile.out" || fail "hostile.py not ready"
+wait "$hpid" || fail "hostile.py failed"
+grep -q '^open' "$T/hostile.out" &&
+    fail "connections left open: $(cat "$T/hostile.out")"
+for kind in plaintext truncated silent; do
+	secs=$(sed -n "s/^closed $kind //p" "$T/hostile.out")
+	[ -n "$secs" ] || fail "$kind: not closed: $(cat "$T/hostile.out")"
+done
+# The stalled ones waited for the bound, not much longer.
+for kind in truncated silent; do
+	secs=$(sed -n "s/^closed $kind \([0-9]*\).*/\1/p" "$T/hostile.out")
+	[ "$secs" -ge 9 ] && [ "$secs" -le $((11 * slow)) ] ||
+	    fail "$kind closed after $secs s, not at the 10 s bound"
+done
+# Connect and close at once.
+nc -z 127.0.0.1 "$MSGD_PORT" || fail "nc -z could not connect"
+
+wait_for 5 sh -c "[ \$(grep -c 'TLS handshake failed: not done in time' \
+    '$MSGD_LOG') -eq 2 ]" || fail "timeouts not logged twice"
+grep -q 'TLS handshake failed: wrong version number' "$MSGD_LOG" ||
+    fail "plaintext not logged"
+wait_for 5 grep -q 'TLS handshake failed: the client closed' "$MSGD_LOG" ||
+    fail "connect-and-close not logged"
+curl -sf "http://127.0.0.1:$MPORT/metrics" > "$T/metrics"
+for r in timeout:2 error:1 closed:1; do
+	grep -q "^msgd_tls_handshake_failures_total{reason=\"${r%:*}\"} ${r#*:}$" \
+	    "$T/metrics" || fail "failures{${r%:*}} not ${r#*:}: $(grep \
+	    tls_handshake_failures "$T/metrics")"
+done
+grep -q '^msgd_connections_closed_total{reason="tls_handshake"} 4$' \
+    "$T/metrics" || fail "closed{tls_handshake} not 4"
+wait_for 5 sh -c "[ \$(ls /proc/$MSGD_PID/fd | wc -l) -eq $base ]" ||
+    fail "descriptors: $(fd_count "$MSGD_PID"), were $base"
+got=$($TLSPY client "$MSGD_PORT")
+expect_eq "$got" "Hello, client!" "a real client afterwards"
+msgd_stop
+pass "plaintext, truncated, stalled, closed handshakes: closed, logged, counted"

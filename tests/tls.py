@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 the msgd developers
+# SPDX-License-Identifier: ISC
+"""tls.py - TLS clients for msgd's TLS tests, with Python's ssl module.
+
+    tls.py client PORT [OPTION...]
+        The seed's client over TLS: connect, send "Hello, server!", read
+        once (1024 bytes), print it.  Prints "refused: REASON" and exits 2
+        if the handshake fails.  Options: --version 1.1|1.2|1.3 (only
+        that one), --cert FILE --key FILE (a client certificate), --proxy
+        (send a PROXY v1 header in plaintext first, as HAProxy's
+        send-proxy does), --keep (read a line, then wait for a line on
+        standard input before each further line; print each reply).
+
+    tls.py fingerprint PORT
+        Print the SHA-256 of the certificate msgd serves.
+
+    tls.py hostile PORT SECS
+        Open three connections that never finish a handshake: plaintext
+        ("Hello, server!\\n"), the first 40 bytes of a real ClientHello,
+        nothing at all.  Print "ready", then wait up to SECS seconds for
+        msgd to close each one, and print "closed KIND SECONDS" or
+        "open KIND".
+"""
+import hashlib
+import select
+import socket
+import ssl
+import sys
+import time
+
+VERSIONS = {"1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
+            "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+def context(version=None, cert=None, key=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if version is not None:
+        if version == "1.1":
+            # OpenSSL 3 refuses TLS 1.1 at its default security level.
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = VERSIONS[version]
+        ctx.maximum_version = VERSIONS[version]
+    if cert is not None:
+        ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def client(port, args):
+    version = cert = key = None
+    proxy = keep = False
+    while args:
+        a = args.pop(0)
+        if a == "--version":
+            version = args.pop(0)
+        elif a == "--cert":
+            cert = args.pop(0)
+        elif a == "--key":
+            key = args.pop(0)
+        elif a == "--proxy":
+            proxy = True
+        elif a == "--keep":
+            keep = True
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if proxy:
+        sock.sendall(b"PROXY TCP4 192.0.2.9 127.0.0.1 40000 %d\r\n" % port)
+    try:
+        s = context(version, cert, key).wrap_socket(sock)
+        s.sendall(b"Hello, server!" + (b"\n" if keep else b""))
+        data = s.recv(1024)
+    except (ssl.SSLError, OSError) as e:
+        print("refused: %s" % e)
+        sys.stdout.flush()
+        return 2
+    sys.stdout.write(data.decode(errors="replace"))
+    sys.stdout.flush()
+    while keep:
+        if not sys.stdin.readline():
+            break
+        s.sendall(b"again\n")
+        sys.stdout.write(s.recv(1024).decode(errors="replace"))
+        sys.stdout.flush()
+    s.close()
+    return 0
+
+
+def fingerprint(port):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = context().wrap_socket(sock)
+    print(hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest())
+    s.close()
+    return 0
+
+
+def client_hello():
+    """The first bytes a TLS client sends."""
+    out = ssl.MemoryBIO()
+    obj = context().wrap_bio(ssl.MemoryBIO(), out)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
+def hostile(port, secs):
+    kinds = {"plaintext": b"Hello, server!\n",
+             "truncated": client_hello()[:40], "silent": b""}
+    socks = {}
+    for kind, data in kinds.items():
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(data)
+        s.setblocking(False)
+        socks[s] = kind
+    start = time.monotonic()
+    print("ready")
+    sys.stdout.flush()
+    while socks and time.monotonic() - start < secs:
+        r, _, _ = select.select(list(socks), [], [], 0.1)
+        for s in r:
+            try:
+                if s.recv(4096):
+                    continue    # an alert: the close follows
+            except OSError:
+                pass
+            print("closed %s %.1f" % (socks.pop(s), time.monotonic() - start))
+            sys.stdout.flush()
+            s.close()
+    for kind in socks.values():
+        print("open %s" % kind)
+    return 0
+
+
+def main():
+    cmd, port = sys.argv[1], int(sys.argv[2])
+    if cmd == "client":
+        return client(port, sys.argv[3:])
+    if cmd == "fingerprint":
+        return fingerprint(port)
+    if cmd == "hostile":
+        return hostile(port, float(sys.argv[3]))
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main())
