@@ -5,9 +5,11 @@
  * connection it opens, so a run allocates nothing per message: requests
  * are sent from the bench's buffer of identical lines, replies are read
  * into its one read buffer and checked in place by replycheck.c, and
- * latencies are counted by histogram.c.  States: CONNECTING -> RUNNING
- * (-> CLOSING in conn mode, waiting for the server to close) -> the next
- * connection, or RETRY after a failure, or DONE.
+ * latencies are counted by histogram.c.  States: CONNECTING (->
+ * HANDSHAKE with --tls) -> RUNNING (-> CLOSING in conn mode, waiting for
+ * the server to close) -> the next connection, or RETRY after a failure,
+ * or DONE.  With --tls, once TCP is connected, a bufferevent of
+ * msgbench-tls.c owns the socket and calls back into this file.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "msgbench.h"
@@ -36,8 +39,6 @@
 #define MSGBENCH_RETRY_MS	100
 
 static void	msgbench_client_close(struct client *);
-static void	msgbench_client_fail(struct client *, enum msgbench_err, int,
-		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static void	msgbench_client_finish(struct client *);
 static void	msgbench_client_read(evutil_socket_t, short, void *);
 static void	msgbench_client_write(evutil_socket_t, short, void *);
@@ -78,8 +79,11 @@ msgbench_client_close(struct client *c)
 	event_del(c->rev);
 	event_del(c->wev);
 	event_del(c->tev);
-	if (c->fd != -1)
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);	/* and closes fd */
+	else if (c->fd != -1)
 		close(c->fd);
+	c->bev = NULL;
 	c->fd = -1;
 	c->head = c->inflight = c->pending = 0;
 	c->replies = 0;
@@ -108,7 +112,7 @@ msgbench_client_finish(struct client *c)
  * there at all: stop the run.  Otherwise try again after a pause, so that
  * a server that refuses is not hammered in a tight loop.
  */
-static void
+void
 msgbench_client_fail(struct client *c, enum msgbench_err kind, int err,
     const char *fmt, ...)
 {
@@ -138,8 +142,8 @@ msgbench_client_fail(struct client *c, enum msgbench_err kind, int err,
 		fputc('\n', stderr);
 	}
 	/* With --count, a failed attempt uses up a message: so it ends. */
-	if (c->state == CLIENT_CONNECTING && b->o->count > 0 &&
-	    b->remaining > 0)
+	if ((c->state == CLIENT_CONNECTING || c->state == CLIENT_HANDSHAKE) &&
+	    b->o->count > 0 && b->remaining > 0)
 		b->remaining--;
 	msgbench_client_close(c);
 	if (b->stopping || b->remaining == 0) {
@@ -151,7 +155,7 @@ msgbench_client_fail(struct client *c, enum msgbench_err kind, int err,
 }
 
 /* A failed system call, counted by what its errno means. */
-static void
+void
 msgbench_client_syserr(struct client *c, int err, const char *what)
 {
 	msgbench_client_fail(c, msgbench_client_kind(err), err, "%s", what);
@@ -172,6 +176,11 @@ msgbench_client_flush(struct client *c)
 		if ((n = c->pending) > b->outlen) {
 			r = c->pending % b->linelen;
 			n = r == 0 ? b->outlen : b->outlen - b->linelen + r;
+		}
+		if (c->bev != NULL) {	/* it buffers all; no partial writes */
+			msgbench_tls_write(c, b->out + b->outlen - n, n);
+			c->pending -= n;
+			continue;
 		}
 		w = send(c->fd, b->out + b->outlen - n, n, MSG_NOSIGNAL);
 		if (w == -1) {
@@ -219,14 +228,34 @@ msgbench_client_fill(struct client *c)
 	msgbench_client_flush(c);
 }
 
+/* Ready for messages: TCP connected, and with --tls the handshake done. */
+void
+msgbench_client_running(struct client *c)
+{
+	c->state = CLIENT_RUNNING;
+	event_del(c->tev);
+	if (c->bev == NULL)
+		event_add(c->rev, NULL);
+	msgbench_client_fill(c);
+}
+
+/* TCP is connected: run, or with --tls start the handshake first. */
 static void
 msgbench_client_connected(struct client *c)
 {
-	c->b->connects++;
-	c->state = CLIENT_RUNNING;
-	event_del(c->tev);
-	event_add(c->rev, NULL);
-	msgbench_client_fill(c);
+	struct bench	*b = c->b;
+
+	b->connects++;
+	if (!b->o->tls) {
+		msgbench_client_running(c);
+		return;
+	}
+	c->state = CLIENT_HANDSHAKE;
+	if (msgbench_tls_start(c) == -1) {
+		msgbench_client_fail(c, ERR_OTHER, 0, "cannot set up TLS");
+		return;
+	}
+	event_add(c->tev, b->reply_tv);	/* the handshake's time limit */
 }
 
 static void
@@ -270,7 +299,7 @@ msgbench_client_mismatch(struct client *c, enum replycheck_result r)
  * after the first reply, on a persistent connection, is what a one-shot
  * server does (msgd without -k): say so once, with the ways out.
  */
-static void
+void
 msgbench_client_eof(struct client *c)
 {
 	struct bench	*b = c->b;
@@ -306,9 +335,7 @@ msgbench_client_read(evutil_socket_t fd, short events, void *arg)
 {
 	struct client		*c = arg;
 	struct bench		*b = c->b;
-	enum replycheck_result	 r;
 	ssize_t			 n;
-	size_t			 done;
 
 	(void)events;
 	if ((n = recv(fd, b->rbuf, sizeof(b->rbuf), 0)) == -1) {
@@ -321,7 +348,18 @@ msgbench_client_read(evutil_socket_t fd, short events, void *arg)
 		msgbench_client_eof(c);
 		return;
 	}
-	r = replycheck_feed(&c->rc, b->rbuf, (size_t)n, c->inflight, &done);
+	msgbench_client_received(c, b->rbuf, (size_t)n);
+}
+
+/* N bytes of replies, read from the socket or decrypted. */
+void
+msgbench_client_received(struct client *c, const char *buf, size_t n)
+{
+	struct bench		*b = c->b;
+	enum replycheck_result	 r;
+	size_t			 done;
+
+	r = replycheck_feed(&c->rc, buf, n, c->inflight, &done);
 	if (done > 0)
 		msgbench_client_answered(c, done);
 	if (r != REPLYCHECK_OK) {
@@ -383,6 +421,10 @@ msgbench_client_timer(evutil_socket_t fd, short events, void *arg)
 		break;
 	case CLIENT_CONNECTING:
 		msgbench_client_fail(c, ERR_TIMEOUT, ETIMEDOUT, "connect");
+		break;
+	case CLIENT_HANDSHAKE:
+		msgbench_client_fail(c, ERR_TIMEOUT, 0, "TLS handshake not "
+		    "done within %g s", t);
 		break;
 	case CLIENT_CLOSING:
 		msgbench_client_fail(c, ERR_TIMEOUT, 0, "the server did not "
@@ -449,6 +491,7 @@ msgbench_client_connect(struct client *c)
 		msgbench_client_fail(c, ERR_OTHER, 0, "event_assign");
 		return;
 	}
+	c->connect_at = msgbench_now();
 	if (connect(fd, (struct sockaddr *)&b->o->addr,
 	    b->o->addrlen) == 0) {
 		msgbench_client_connected(c);

@@ -30,10 +30,12 @@
 #define MSGBENCH_MAX_SECONDS	86400
 #define MSGBENCH_MAX_COUNT	1000000000000LL
 #define MSGBENCH_MAX_SOURCES	254
+#define MSGBENCH_MAX_NAME	253	/* a DNS name's longest */
 
 static void	msgbench_options_check(struct msgbench_opts *);
 
-enum { OPT_EXPECT = 256, OPT_ECHO, OPT_JSON };
+enum { OPT_EXPECT = 256, OPT_ECHO, OPT_JSON, OPT_TLS, OPT_TLS_CA,
+	OPT_TLS_NAME };
 
 static const char msgbench_options_short[] = ":c:d:D:hH:m:n:p:qs:t:V";
 
@@ -52,6 +54,9 @@ static const struct option msgbench_options_long[] = {
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "sources",	required_argument,	NULL, 's' },
 	{ "timeout",	required_argument,	NULL, 't' },
+	{ "tls",	no_argument,		NULL, OPT_TLS },
+	{ "tls-ca",	required_argument,	NULL, OPT_TLS_CA },
+	{ "tls-name",	required_argument,	NULL, OPT_TLS_NAME },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
@@ -83,6 +88,13 @@ static const char msgbench_options_usage[] =
 "                          so conn mode does not run out of ports\n"
 "  -t, --timeout=SECONDS   wait this long for each reply [default: 5]\n"
 "\n"
+"TLS:\n"
+"      --tls               every connection over TLS (1.2 or later), each a\n"
+"                          full handshake; handshake times in the report\n"
+"      --tls-ca=FILE       verify the server's certificate against the CA\n"
+"                          certificates in FILE [default: no verification]\n"
+"      --tls-name=NAME     send NAME as SNI and verify it, not the address\n"
+"\n"
 "Output:\n"
 "      --json              one JSON line at the end instead of the table\n"
 "  -q, --quiet             no progress lines and no table\n"
@@ -90,7 +102,8 @@ static const char msgbench_options_usage[] =
 "  -V, --version           output version information and exit\n"
 "\n"
 "Exit status: 0 if every message got its exact reply, 1 if not, 64 on a\n"
-"usage error, 69 if it cannot connect at all.\n"
+"usage error, 65 or 66 if the --tls-ca file is bad or cannot be read, 69\n"
+"if it cannot connect at all.\n"
 "\n"
 "Report bugs as README's \"Reporting bugs\" says.\n";
 
@@ -191,6 +204,20 @@ msgbench_options_address(const char *host, int port,
 	return (-1);
 }
 
+/* --tls-name: a host name, as SNI carries it (letters, digits, - and .). */
+static const char *
+msgbench_options_name(const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > MSGBENCH_MAX_NAME || s[0] == '-' || s[0] == '.' ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-.") != n)
+		msgbench_options_error("invalid --tls-name '%s': must be a "
+		    "host name", s);
+	return (s);
+}
+
 /* getopt_long() returned '?' for arg: say which way it is wrong. */
 static void __attribute__((noreturn))
 msgbench_options_unknown(const char *arg)
@@ -274,6 +301,15 @@ msgbench_options_parse(struct msgbench_opts *o, int argc, char **argv)
 			o->timeout = msgbench_options_seconds("timeout",
 			    optarg);
 			break;
+		case OPT_TLS:
+			o->tls = 1;
+			break;
+		case OPT_TLS_CA:
+			o->tls_ca = optarg;
+			break;
+		case OPT_TLS_NAME:
+			o->tls_name = msgbench_options_name(optarg);
+			break;
 		case 'V':
 			fputs(msgbench_options_version, stdout);
 			return (0);
@@ -325,5 +361,13 @@ msgbench_options_check(struct msgbench_opts *o)
 		    "not '%s'", o->host);
 	if (o->mode != MODE_PIPE)
 		o->depth = 1;
+#ifndef HAVE_OPENSSL
+	if (o->tls)
+		msgbench_options_error("--tls: this msgbench was built without "
+		    "OpenSSL");
+#endif
+	if (!o->tls && (o->tls_ca != NULL || o->tls_name != NULL))
+		msgbench_options_error("--%s needs --tls", o->tls_ca != NULL ?
+		    "tls-ca" : "tls-name");
 }
 

@@ -4,8 +4,8 @@
  * One event loop drives --conns clients (msgbench-client.c) for --duration
  * or until --count messages are sent, then waits for the replies still
  * owed and prints throughput and latency percentiles: a table, or one JSON
- * line for scripts.  Order: options -> descriptor limit -> set-up -> run
- * -> report -> free.
+ * line for scripts; with --tls, handshake percentiles too.  Order: options
+ * -> descriptor limit -> set-up -> TLS context -> run -> report -> free.
  *
  * Copyright (c) 2026 the msgd developers
  * SPDX-License-Identifier: ISC
@@ -36,7 +36,7 @@
 
 static const char *msgbench_modes[] = { "conn", "ping", "pipe" };
 static const char *msgbench_errs[ERR_MAX] = {
-	"refused", "reset", "timeout", "mismatch", "closed", "other"
+	"refused", "reset", "timeout", "mismatch", "closed", "tls", "other"
 };
 
 static void	msgbench_stop(struct bench *);
@@ -176,6 +176,7 @@ msgbench_free(struct bench *b)
 		event_free(b->tick_ev);
 	if (b->deadline_ev != NULL)
 		event_free(b->deadline_ev);
+	msgbench_tls_free(b);
 	free(b->clients);
 	free(b->stamps);
 	free(b->reply);
@@ -198,6 +199,7 @@ msgbench_setup(struct bench *b, const struct msgbench_opts *o)
 	b->remaining = o->count > 0 ? o->count : UINT64_MAX;
 	histogram_init(&b->total);
 	histogram_init(&b->interval);
+	histogram_init(&b->handshake);
 	if ((b->base = event_base_new()) == NULL)
 		return (-1);
 
@@ -284,7 +286,7 @@ msgbench_print(const struct bench *b)
 {
 	const struct msgbench_opts	*o = b->o;
 	const struct histogram		*h = &b->total;
-	double				 secs, drain = 0, rate, us[5];
+	double				 secs, drain = 0, rate, us[5], hs[5];
 	static const double		 pct[4] = { 50, 90, 99, 99.9 };
 	int				 i;
 
@@ -303,6 +305,10 @@ msgbench_print(const struct bench *b)
 	for (i = 0; i < 4; i++)
 		us[i] = (double)histogram_percentile(h, pct[i]) / 1e3;
 	us[4] = (double)histogram_max(h) / 1e3;
+	for (i = 0; i < 4; i++)
+		hs[i] = (double)histogram_percentile(&b->handshake,
+		    pct[i]) / 1e3;
+	hs[4] = (double)histogram_max(&b->handshake) / 1e3;
 
 	if (o->json) {
 		printf("{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%d,"
@@ -318,15 +324,25 @@ msgbench_print(const struct bench *b)
 			    (unsigned long long)b->errors[i]);
 		printf(",\"seconds\":%.3f,\"drain_seconds\":%.3f,"
 		    "\"msgs_per_sec\":%.1f,\"p50_us\":%.3f,\"p90_us\":%.3f,"
-		    "\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f}\n",
+		    "\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f",
 		    secs, drain, rate, us[0], us[1], us[2], us[3], us[4]);
+		if (o->tls)
+			printf(",\"handshakes\":%llu,\"handshake_p50_us\":%.3f,"
+			    "\"handshake_p90_us\":%.3f,"
+			    "\"handshake_p99_us\":%.3f,"
+			    "\"handshake_p999_us\":%.3f,"
+			    "\"handshake_max_us\":%.3f", (unsigned long long)
+			    histogram_count(&b->handshake), hs[0], hs[1],
+			    hs[2], hs[3], hs[4]);
+		printf("}\n");
 		return;
 	}
 	if (o->quiet || b->unreachable)
 		return;
 	printf("mode        %s: %ld connection%s, %zu in flight each, to %s "
-	    "port %d\n", msgbench_modes[o->mode], o->conns,
-	    o->conns == 1 ? "" : "s", b->depth, o->host, o->port);
+	    "port %d%s\n", msgbench_modes[o->mode], o->conns,
+	    o->conns == 1 ? "" : "s", b->depth, o->host, o->port,
+	    o->tls ? " over TLS" : "");
 	printf("messages    %llu answered of %llu sent in %.3f s (+%.3f s "
 	    "for the last replies)\n", (unsigned long long)b->answered,
 	    (unsigned long long)b->sent, secs, drain);
@@ -334,6 +350,11 @@ msgbench_print(const struct bench *b)
 	printf("latency     p50 %.1f us, p90 %.1f us, p99 %.1f us, "
 	    "p99.9 %.1f us, max %.1f us\n", us[0], us[1], us[2], us[3],
 	    us[4]);
+	if (o->tls)
+		printf("handshake   %llu in all: p50 %.1f us, p90 %.1f us, "
+		    "p99 %.1f us, p99.9 %.1f us, max %.1f us\n",
+		    (unsigned long long)histogram_count(&b->handshake),
+		    hs[0], hs[1], hs[2], hs[3], hs[4]);
 	printf("errors      %llu", (unsigned long long)msgbench_errors(b));
 	for (i = 0; i < ERR_MAX; i++)
 		printf("%s%s %llu", i == 0 ? " (" : ", ", msgbench_errs[i],
@@ -358,9 +379,18 @@ main(int argc, char **argv)
 		free(b);
 		return (EX_UNAVAILABLE);
 	}
-	if (msgbench_setup(b, &o) == -1 || msgbench_run(b) == -1) {
+	if (msgbench_setup(b, &o) == -1) {
 		fprintf(stderr, "msgbench: cannot set up the run: %s\n",
 		    strerror(errno));
+		msgbench_free(b);
+		return (EX_OSERR);
+	}
+	if ((status = msgbench_tls_init(b)) != 0) {
+		msgbench_free(b);
+		return (status);
+	}
+	if (msgbench_run(b) == -1) {
+		fprintf(stderr, "msgbench: cannot run: %s\n", strerror(errno));
 		msgbench_free(b);
 		return (EX_OSERR);
 	}

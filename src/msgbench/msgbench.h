@@ -16,8 +16,10 @@
 #include "histogram.h"
 #include "replycheck.h"
 
+struct bufferevent;
 struct event;
 struct event_base;
+struct ssl_ctx_st;
 
 #define MSGBENCH_READ_SIZE	(64 * 1024)
 
@@ -26,7 +28,7 @@ enum msgbench_mode { MODE_CONN, MODE_PING, MODE_PIPE };
 /* Error kinds: one count per failed connection attempt or reply. */
 enum msgbench_err {
 	ERR_REFUSED, ERR_RESET, ERR_TIMEOUT, ERR_MISMATCH, ERR_CLOSED,
-	ERR_OTHER, ERR_MAX
+	ERR_TLS, ERR_OTHER, ERR_MAX
 };
 
 /* The command line, checked, with the address already parsed. */
@@ -49,11 +51,15 @@ struct msgbench_opts {
 	double			 timeout;
 	int			 json;
 	int			 quiet;
+	int			 tls;
+	const char		*tls_ca;	/* NULL: no verification */
+	const char		*tls_name;	/* SNI, and the name verified */
 };
 
 enum client_state {
 	CLIENT_IDLE,		/* no socket yet */
 	CLIENT_CONNECTING,
+	CLIENT_HANDSHAKE,	/* --tls: connected, TLS handshake under way */
 	CLIENT_RUNNING,		/* connected, sending and checking */
 	CLIENT_CLOSING,		/* conn: answered, server to close */
 	CLIENT_RETRY,		/* after a failure, before reconnecting */
@@ -66,6 +72,8 @@ struct client {
 	struct bench		*b;
 	int			 id;
 	int			 fd;
+	struct bufferevent	*bev;		/* --tls: owns fd */
+	uint64_t		 connect_at;	/* when connect() was called */
 	enum client_state	 state;
 	struct event		*rev;
 	struct event		*wev;
@@ -107,6 +115,8 @@ struct bench {
 	struct event		*sig_ev[2];
 	struct histogram	 total;
 	struct histogram	 interval;	/* since the last tick */
+	struct histogram	 handshake;	/* --tls: connect() to done */
+	struct ssl_ctx_st	*tls_ctx;
 	uint64_t		 started;
 	uint64_t		 stopped;	/* 0: ran to --count */
 	uint64_t		 answered_by_stop;
@@ -127,5 +137,17 @@ int	 msgbench_client_init(struct client *, struct bench *, int);
 void	 msgbench_client_free(struct client *);
 void	 msgbench_client_connect(struct client *);
 void	 msgbench_client_stop(struct client *);
+void	 msgbench_client_fail(struct client *, enum msgbench_err, int,
+	     const char *, ...) __attribute__((format(printf, 4, 5)));
+void	 msgbench_client_syserr(struct client *, int, const char *);
+void	 msgbench_client_received(struct client *, const char *, size_t);
+void	 msgbench_client_eof(struct client *);
+void	 msgbench_client_running(struct client *);
+
+/* msgbench-tls.c */
+int	 msgbench_tls_init(struct bench *);
+void	 msgbench_tls_free(struct bench *);
+int	 msgbench_tls_start(struct client *);
+void	 msgbench_tls_write(struct client *, const char *, size_t);
 
 #endif /* MSGD_MSGBENCH_H */
