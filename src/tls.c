@@ -289,15 +289,21 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
-	e = bufferevent_get_openssl_error(bev);
+	/*
+	 * libevent queues SSL_get_error()'s SSL_ERROR_SYSCALL (5) ahead of
+	 * OpenSSL's own errors: it is no reason, errno or the next one is.
+	 */
+	if ((e = bufferevent_get_openssl_error(bev)) == SSL_ERROR_SYSCALL)
+		e = bufferevent_get_openssl_error(bev);
 #ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
 	if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
 		e = 0;		/* OpenSSL 3's word for a close */
 #endif
 	if (e != 0)		/* the first error is the cause */
 		tls_fail(c, TLS_FAIL_ERROR, tls_reason(e));
-	else if ((what & BEV_EVENT_EOF) || errno == 0 ||
-	    errno == ECONNRESET || errno == EPIPE)
+	else if (errno == ECONNRESET || errno == EPIPE)
+		tls_fail(c, TLS_FAIL_CLOSED, "the client reset the connection");
+	else if ((what & BEV_EVENT_EOF) || errno == 0)
 		tls_fail(c, TLS_FAIL_CLOSED, "the client closed the connection");
 	else
 		tls_fail(c, TLS_FAIL_ERROR, strerror(errno));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # hostile-tls.sh - bad TLS input: plaintext to the TLS port, a truncated
 # ClientHello then silence, a connection that sends nothing, one that
-# connects and closes.  Each is closed (the stalled ones within the
+# connects and closes, one that resets in the middle of its ClientHello.  Each is closed (the stalled ones within the
 # 10-second handshake bound), logged and counted by reason, and msgd's
 # descriptors come back to what they were; a real client is still served;
 # SIGTERM does not wait for unfinished handshakes.
@@ -38,8 +38,13 @@ for kind in truncated silent; do
 	[ "$secs" -ge 9 ] && [ "$secs" -le $((11 * slow)) ] ||
 	    fail "$kind closed after $secs s, not at the 10 s bound"
 done
-# Connect and close at once.
+# Connect and close at once; send part of a ClientHello and reset.
 nc -z 127.0.0.1 "$MSGD_PORT" || fail "nc -z could not connect"
+python3 -c 'import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(bytes.fromhex("16030100"))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()' "$MSGD_PORT" || fail "could not send the reset"
 
 wait_for 5 sh -c "[ \$(grep -c 'TLS handshake failed: not done in time' \
     '$MSGD_LOG') -eq 2 ]" || fail "timeouts not logged twice"
@@ -47,14 +52,16 @@ grep -q 'TLS handshake failed: wrong version number' "$MSGD_LOG" ||
     fail "plaintext not logged"
 wait_for 5 grep -q 'TLS handshake failed: the client closed' "$MSGD_LOG" ||
     fail "connect-and-close not logged"
+wait_for 5 grep -q 'TLS handshake failed: the client reset' "$MSGD_LOG" ||
+    fail "reset not logged as such"
 curl -sf "http://127.0.0.1:$MPORT/metrics" > "$T/metrics"
-for r in timeout:2 error:1 closed:1; do
+for r in timeout:2 error:1 closed:2; do
 	grep -q "^msgd_tls_handshake_failures_total{reason=\"${r%:*}\"} ${r#*:}$" \
 	    "$T/metrics" || fail "failures{${r%:*}} not ${r#*:}: $(grep \
 	    tls_handshake_failures "$T/metrics")"
 done
-grep -q '^msgd_connections_closed_total{reason="tls_handshake"} 4$' \
-    "$T/metrics" || fail "closed{tls_handshake} not 4"
+grep -q '^msgd_connections_closed_total{reason="tls_handshake"} 5$' \
+    "$T/metrics" || fail "closed{tls_handshake} not 5"
 wait_for 5 sh -c "[ \$(ls /proc/$MSGD_PID/fd | wc -l) -eq $base ]" ||
     fail "descriptors: $(fd_count "$MSGD_PID"), were $base"
 got=$($TLSPY client "$MSGD_PORT")
