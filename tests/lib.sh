@@ -65,6 +65,9 @@ wait_for() {
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+# A TCP socket listens on 127.0.0.1:$1: asked of the kernel, not by
+# connecting, which a proxy would pass on to its backend.
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 wait_gone() { wait_for "$2" gone "$1"; }
 

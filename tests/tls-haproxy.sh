@@ -37,9 +37,9 @@ backend msgd_v1
 EOC
 haproxy -db -f "$T/haproxy.cfg" > "$T/haproxy.log" 2>&1 &
 track $!
-wait_for 10 nc -z 127.0.0.1 "$FRONT" || fail "haproxy did not start: \
+wait_for 10 listening "$FRONT" || fail "haproxy did not start: \
 $(cat "$T/haproxy.log")"
-wait_for 10 nc -z 127.0.0.1 "$FRONT1" || fail "haproxy (v1) did not start"
+wait_for 10 listening "$FRONT1" || fail "haproxy (v1) did not start"
 
 got=$(printf 'one\ntwo\n' | timeout 10 nc -N 127.0.0.1 "$FRONT")
 expect_eq "$got" "$(printf 'Hello, client!\nHello, client!')" \
