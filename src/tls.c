@@ -136,6 +136,9 @@ tls_context(const struct options *o, char *err, size_t len, int *status)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* Resumed sessions and client certificates need an id context. */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"msgd", 4);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
+	    SSL_SESS_CACHE_NO_AUTO_CLEAR | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1) {
 		what = "--tls-cert";
 		file = o->tls_cert;
