@@ -7,8 +7,11 @@ Prints "ready N" once every connection is established -- and, given a
 LINE, has sent it on each and read one reply line back -- then holds them,
 sending nothing more and ignoring what msgd sends or closes, until its
 standard input closes.  Then it closes them all and prints how many bytes msgd sent
-in total.  Used by tests that need clients which just sit there.
+in total.  Used by tests that need clients which just sit there.  With
+HOLD_TLS=1 in the environment each connection is TLS (the server's
+certificate is not checked).
 """
+import os
 import resource
 import socket
 import sys
@@ -20,7 +23,15 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n + 16 <= hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (n + 16, hard))
-    socks = [socket.create_connection((host, port), timeout=10)
+    wrap = lambda s: s
+    if os.environ.get("HOLD_TLS"):
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        wrap = ctx.wrap_socket
+    # One handshake at a time, as clients arriving one by one.
+    socks = [wrap(socket.create_connection((host, port), timeout=10))
              for _ in range(n)]
     if len(sys.argv) > 4:
         line = sys.argv[4].encode() + b"\n"

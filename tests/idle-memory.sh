@@ -3,6 +3,9 @@
 # memory (measured: RSS growth over 4000 idle connections) and exactly one
 # descriptor.  So does a -k connection that has been answered and has
 # nothing pending: its buffers are made only when something has to wait.
+# An answered -k TLS connection costs at most 20 kB (its SSL and
+# bufferevent; OpenSSL's buffers are given back while it is idle), when
+# msgd is built with OpenSSL.
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
@@ -10,6 +13,7 @@
 need python3
 
 N=4000
+limit=512
 
 # per_conn WHAT [LINE]: hold N connections (sending LINE on each, if
 # given) and check the memory and descriptors each one costs.
@@ -26,8 +30,8 @@ per_conn() {
 	expect_eq "$((fd1 - fd0))" "$N" "descriptors for $N $1 connections"
 	# Under the sanitizers every allocation carries ASan's redzones: the
 	# bound is glibc's malloc's, checked in the plain make check.
-	[ -n "${MSGD_SANITIZED:-}" ] || [ "$per" -le 512 ] ||
-	    fail "$per bytes per $1 connection (limit 512)"
+	[ -n "${MSGD_SANITIZED:-}" ] || [ "$per" -le $limit ] ||
+	    fail "$per bytes per $1 connection (limit $limit)"
 }
 
 msgd_start -c $((N + 100))
@@ -44,4 +48,19 @@ per_conn "answered -k" hello
 expect_eq "$(printf 'hi\n' | ask)" "Hello, client!" "reply beside them"
 release_hold
 msgd_stop
-pass "$idle bytes per idle connection, $per per answered -k connection"
+msg="$idle bytes per idle connection, $per per answered -k connection"
+
+if [ "${MSGD_HAVE_OPENSSL:-yes}" = yes ] && command -v openssl > /dev/null
+then
+	tls_cert server
+	N=1000 limit=20480
+	msgd_start -k -c $((N + 100)) --tls-cert "$T/server.crt" \
+	    --tls-key "$T/server.key"
+	HOLD_TLS=1 per_conn "answered -k TLS" hello
+	release_hold
+	msgd_stop
+	msg="$msg, $per per answered -k TLS connection"
+else
+	msg="$msg (TLS not built: not measured)"
+fi
+pass "$msg"
