@@ -134,6 +134,14 @@ tls_context(const struct options *o, char *err, size_t len, int *status)
 		return (NULL);
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	/*
+	 * A client that closes without close_notify has closed, as in
+	 * plaintext: OpenSSL 3 would make it an error, and libevent would
+	 * then drop the unanswered rest instead of reporting the EOF.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
 	/* Resumed sessions and client certificates need an id context. */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"msgd", 4);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |

@@ -20,6 +20,14 @@
         send a line and read its reply, again and again (msgd -k or
         not).  Prints "ok N" (replies), or exits 1 at the first failure.
 
+    tls.py halfclose PORT BYTES
+        Send BYTES of 64-byte lines and then "tail" with no newline,
+        close the write side without close_notify (as a client that
+        shuts its socket down does), read everything until msgd closes,
+        a little at a time from another thread, and print "got N" (the
+        bytes read).  Against msgd -k -e, N is BYTES + 5: every line and
+        the tail echoed (with its newline), as in plaintext.
+
     tls.py hostile PORT SECS
         Open three connections that never finish a handshake: plaintext
         ("Hello, server!\\n"), the first 40 bytes of a real ClientHello,
@@ -169,6 +177,41 @@ def load(port, secs, nthreads):
     return 0
 
 
+def halfclose(port, nbytes):
+    s = context().wrap_socket(
+        socket.create_connection(("127.0.0.1", port), timeout=20))
+    s.setblocking(False)
+    out = (b"x" * 63 + b"\n") * (nbytes // 64) + b"tail"
+    sent = got = 0
+    shut = False
+    end = time.monotonic() + 20
+    # One thread (an SSL object is not for two at once): write while
+    # msgd takes it, read a little at a time, so that its output backs up.
+    while time.monotonic() < end:
+        if sent < len(out):
+            try:
+                sent += s.send(out[sent:sent + 16384])
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+        elif not shut:
+            # The socket's, not TLS's: no close_notify.
+            socket.socket.shutdown(s, socket.SHUT_WR)
+            shut = True
+        try:
+            data = s.recv(4096)
+            if not data:
+                break
+            got += len(data)
+            time.sleep(0.001)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            select.select([s], [s] if sent < len(out) else [], [], 0.01)
+        except (ssl.SSLError, OSError) as e:
+            print("error after %d: %s" % (got, e))
+            break
+    print("got %d" % got)
+    return 0
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "client":
@@ -178,6 +221,8 @@ def main():
     if cmd == "load":
         return load(port, float(sys.argv[3]),
                     int(sys.argv[4]) if len(sys.argv) > 4 else 4)
+    if cmd == "halfclose":
+        return halfclose(port, int(sys.argv[3]))
     if cmd == "hostile":
         return hostile(port, float(sys.argv[3]))
     return 64

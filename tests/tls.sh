@@ -57,10 +57,15 @@ got=$(printf 'Hello, server!\n' | tls_ask)
 expect_eq "$got" "Hello, client!" "TLS reply beside the Unix socket"
 msgd_stop
 
-# Keep-open and echo.
-msgd_start $TLS -k -e
+# Keep-open and echo (-i 1: s_client -quiet waits for msgd to close).
+msgd_start $TLS -k -e -i 1
 got=$(printf 'one\ntwo\n' | tls_ask)
 expect_eq "$got" "$(printf 'one\ntwo')" "-k -e replies over TLS"
+# A client that shuts its socket down without close_notify, with a last
+# line unterminated and 1 MiB of replies still to read: all of it is
+# answered, as in plaintext.
+got=$($TLSPY halfclose "$MSGD_PORT" 1048576)
+expect_eq "$got" "got 1048581" "half-close without close_notify over TLS"
 msgd_stop
 
 # The limits hold over TLS: --max-message, --line-timeout.
