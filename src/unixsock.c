@@ -99,7 +99,7 @@ static void
 unixsock_stale(const char *path)
 {
 	struct sockaddr_un	sun;
-	struct stat		sb;
+	struct stat		sb, again;
 	int			fd, error;
 
 	if (lstat(path, &sb) == -1) {
@@ -134,6 +134,12 @@ unixsock_stale(const char *path)
 		    "cannot listen on unix:%s: cannot tell whether a server "
 		    "is listening there", path);
 	}
+	/* Still the file that refused, not one a new server put there. */
+	if (lstat(path, &again) == -1)
+		return;
+	if (again.st_dev != sb.st_dev || again.st_ino != sb.st_ino)
+		fatalx(EX_UNAVAILABLE, "cannot listen on unix:%s: another "
+		    "server took the path meanwhile", path);
 	if (unlink(path) == -1 && errno != ENOENT)
 		fatal(errno == EACCES || errno == EPERM ? EX_NOPERM :
 		    EX_CANTCREAT, "cannot remove the stale socket %s", path);
