@@ -50,12 +50,8 @@ expect_eq "$(printf 'hi\n' | uask)" "Hello, client!" "after a restart"
 # SIGUSR2: the new msgd takes the socket over; the old one leaves the
 # file.
 old=$(sed -n 's/^started //p' "$T/activate.out" | tail -n 1)
-kill -USR2 "$old"
-wait_for $((20 * slow)) grep -q "SIGUSR2: the new msgd (pid [0-9]*) serves" \
-    "$MSGD_LOG" || fail "the upgrade did not happen"
-new=$(sed -n 's/.*SIGUSR2: the new msgd (pid \([0-9]*\)) serves.*/\1/p' \
-    "$MSGD_LOG")
-track "$new"
+msgd_upgrade "$old" $((20 * slow))
+new=$NEW
 wait_for $((20 * slow)) grep -q "msgd\[$old\]: msgd stopped" "$MSGD_LOG" ||
     fail "the old msgd did not stop"
 [ -S "$S" ] || fail "the old msgd removed systemd's socket file"

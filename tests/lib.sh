@@ -64,6 +64,18 @@ wait_for() {
 	return 0
 }
 
+# msgd_upgrade PID SECS [LOG]: SIGUSR2 to msgd PID, and wait until it
+# logs (in LOG, by default $MSGD_LOG) that its successor serves; NEW is
+# the successor's PID, tracked.
+msgd_upgrade() {
+	local log="${3:-$MSGD_LOG}"
+	kill -USR2 "$1" || fail "msgd $1 is gone"
+	wait_for "$2" grep -q "msgd\[$1\]: SIGUSR2: the new msgd (pid [0-9]*) \
+serves" "$log" || MSGD_LOG=$log fail "no upgrade of msgd $1"
+	NEW=$(sed -n "s/.*msgd\[$1\]: SIGUSR2: the new msgd (pid \([0-9]*\)) \
+serves.*/\1/p" "$log")
+	track "$NEW"
+}
 alive() { kill -0 "$1" 2>/dev/null; }
 # A TCP socket listens on 127.0.0.1:$1: asked of the kernel, not by
 # connecting, which a proxy would pass on to its backend.

@@ -60,12 +60,8 @@ wait_for 5 grep -qx 'STOPPING=1' "$T/notify.out" || fail "no STOPPING=1"
 NOTIFY_SOCKET=$T/notify.sock msgd_start
 old=$MSGD_PID
 n_stopping=$(grep -cx 'STOPPING=1' "$T/notify.out")
-kill -USR2 "$old"
-wait_for 10 grep -q "msgd\[$old\]: SIGUSR2: the new msgd (pid [0-9]*) serves" \
-    "$MSGD_LOG" || fail "no upgrade"
-new=$(sed -n "s/.*msgd\[$old\]: SIGUSR2: the new msgd (pid \([0-9]*\)).*/\1/p" \
-    "$MSGD_LOG")
-track "$new"
+msgd_upgrade "$old" 10
+new=$NEW
 wait_for 5 grep -qx "MAINPID=$new" "$T/notify.out" ||
     fail "no MAINPID=$new: $(cat "$T/notify.out")"
 wait "$old" || fail "the old msgd exited with status $?"

@@ -120,12 +120,8 @@ old=$(cat "$T/pid")
 track "$old"
 msgd_wait_started "$MSGD_LOG" "$old"
 before=$(udp_inodes)
-kill -USR2 "$old"
-wait_for $((10 * slow)) grep -q "msgd\[$old\]: SIGUSR2: the new msgd (pid [0-9]*) serves" \
-    "$MSGD_LOG" || fail "no upgrade of $old"
-new=$(sed -n "s/.*msgd\[$old\]: SIGUSR2: the new msgd (pid \([0-9]*\)) serves.*/\1/p" \
-    "$MSGD_LOG")
-track "$new"
+msgd_upgrade "$old" $((10 * slow))
+new=$NEW
 wait_for $((20 * slow)) ended "$old" || fail "old msgd $old still runs"
 expect_eq "$(udp_inodes)" "$before" "UDP sockets after SIGUSR2"
 $PORTS "$MSGD_PORT" 200 "$new" > "$T/out" || fail "udpports.py"

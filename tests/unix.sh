@@ -190,12 +190,8 @@ MSGD_LOG=$T/up.log
 old=$(cat "$T/pid")
 track "$old"
 msgd_wait_started "$MSGD_LOG" "$old"
-kill -USR2 "$old"
-wait_for $((20 * slow)) grep -q "SIGUSR2: the new msgd (pid [0-9]*) serves" \
-    "$MSGD_LOG" || fail "the upgrade did not happen"
-new=$(sed -n 's/.*SIGUSR2: the new msgd (pid \([0-9]*\)) serves.*/\1/p' \
-    "$MSGD_LOG")
-track "$new"
+msgd_upgrade "$old" $((20 * slow))
+new=$NEW
 wait_for $((20 * slow)) gone "$old" || fail "the old msgd $old still runs"
 [ -S "$S" ] || fail "the socket file went with the old msgd"
 expect_eq "$(printf 'hi\n' | uask "$S")" "Hello, client!" \
