@@ -89,12 +89,13 @@ static int	conn_pending(const struct conn *);
 static void	conn_pause(struct conn *, int);
 
 /*
- * A new connection costs only a struct conn with its read event: buffers
- * are made only when something has to wait, so thousands of idle clients,
- * and busy ones whose replies go out at once, stay cheap.
+ * A new connection, fd from peer sa (NULL: not known), costs only a
+ * struct conn with its read event: buffers are made only when something
+ * has to wait, so thousands of idle clients, and busy ones whose replies
+ * go out at once, stay cheap.
  */
 struct conn *
-conn_new(struct server *srv, int fd)
+conn_new(struct server *srv, int fd, const struct sockaddr *sa)
 {
 	struct conn	*c;
 
@@ -107,7 +108,7 @@ conn_new(struct server *srv, int fd)
 	event_assign(&c->read_ev, srv->base, fd, EV_READ | EV_PERSIST,
 	    conn_readable, c);
 	/* TLS starts now, or after the PROXY header (conn_proxy). */
-	c->tls = tls_wanted(fd);
+	c->tls = tls_wanted(fd, sa);
 	if ((c->tls && !c->proxied ? tls_start(c) :
 	    event_add(&c->read_ev, NULL)) == -1) {
 		free(c);

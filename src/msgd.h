@@ -335,7 +335,7 @@ void	 server_refuse(struct server *, int, uint64_t *);
 void	 server_drain(struct server *);
 
 /* conn.c */
-struct conn *conn_new(struct server *, int);
+struct conn *conn_new(struct server *, int, const struct sockaddr *);
 void	 conn_close(struct conn *, enum conn_close);
 void	 conn_reap(evutil_socket_t, short, void *);
 void	 conn_shutdown(struct conn *);
@@ -373,7 +373,7 @@ int	 connbuf_ends_cr(struct evbuffer *);
 void	 tls_init(const struct options *);
 void	 tls_free(void);
 int	 tls_enabled(void);
-int	 tls_wanted(int);
+int	 tls_wanted(int, const struct sockaddr *);
 void	 tls_reload(void);
 int	 tls_start(struct conn *);
 void	 tls_expired(struct conn *);

@@ -434,7 +434,7 @@ server_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 		return;
 	}
 	STATS_ADD(srv->stats.accepted, 1);
-	if ((c = conn_new(srv, fd)) == NULL) {
+	if ((c = conn_new(srv, fd, sa)) == NULL) {
 		__atomic_sub_fetch(&server_total, 1, __ATOMIC_RELAXED);
 		source_release(src);
 		log_warn("cannot set up a connection");

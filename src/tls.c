@@ -92,18 +92,21 @@ tls_enabled(void)
 }
 
 /*
- * Whether a connection on fd speaks TLS: on TCP listeners only.  Unix-
- * domain sockets stay plaintext: their clients are local, and the
- * socket file's mode says who they may be.
+ * Whether a connection on fd, from peer sa (NULL: not known), speaks TLS:
+ * on TCP listeners only.  Unix-domain sockets stay plaintext: their
+ * clients are local, and the socket file's mode says who they may be.
+ * The peer's family is the socket's, so an accept costs no getsockname.
  */
 int
-tls_wanted(int fd)
+tls_wanted(int fd, const struct sockaddr *sa)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len = sizeof(ss);
 
 	if (!tls_on)
 		return (0);
+	if (sa != NULL)
+		return (sa->sa_family != AF_UNIX);
 	return (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    ss.ss_family != AF_UNIX);
 }
@@ -431,9 +434,10 @@ tls_enabled(void)
 }
 
 int
-tls_wanted(int fd)
+tls_wanted(int fd, const struct sockaddr *sa)
 {
 	(void)fd;
+	(void)sa;
 	return (0);
 }
 
