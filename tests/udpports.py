@@ -33,6 +33,25 @@ def queued(port):
     return q
 
 
+def stopped(pid):
+    """Wait (at most 5 s) until every thread of pid is stopped: kill()
+    returns before a thread running on another CPU has stopped, and it
+    could still drain its socket."""
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        states = []
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                pass
+        if states and all(st in "tT" for st in states):
+            return
+        time.sleep(0.001)
+    sys.exit("udpports.py: msgd %d did not stop" % pid)
+
+
 def main():
     port, count, pid = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     socks = []
@@ -43,6 +62,7 @@ def main():
         socks.append(s)
     os.kill(pid, signal.SIGSTOP)
     try:
+        stopped(pid)
         for i, s in enumerate(socks):
             s.sendto(b"ping %d\n" % i, ("127.0.0.1", port))
         q = queued(port)
