@@ -241,7 +241,7 @@ enum expire_kind {
 
 struct conn_bufs;
 struct handoff;
-struct bufferevent;
+struct ssl_st;
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* srv->conns (by last line),
@@ -250,9 +250,8 @@ struct conn {
 	struct server		*srv;
 	struct conn_bufs	*bufs;		/* NULL until something waits */
 	struct source		*source;	/* counted there, or NULL */
-	struct event		 read_ev;	/* not used by TLS, after
-						   the PROXY header */
-	struct bufferevent	*bev;		/* TLS (tls.c), or NULL */
+	struct event		 read_ev;
+	struct ssl_st		*ssl;		/* TLS (tls.c), or NULL */
 	int			 fd;		/* -1 once closed */
 	size_t			 scanned;	/* input bytes known LF-free */
 	size_t			 lingered;	/* bytes discarded in linger */
@@ -263,6 +262,11 @@ struct conn {
 	unsigned		 proxied:1;	/* PROXY header still due */
 	unsigned		 tls:1;		/* TLS due (not Unix) */
 	unsigned		 secure:1;	/* TLS handshake done */
+	unsigned		 tls_more:1;	/* TLS: more to read without
+						   the socket (tls_fill) */
+	unsigned		 tls_wantwrite:1; /* TLS: a read must write
+						   first (tls_handshake) */
+	unsigned		 tls_notified:1; /* close_notify sent */
 	enum conn_close		 why;		/* counted when it closes */
 	enum expire_kind	 expiring;	/* which clock runs */
 	uint64_t		 active_at;	/* ms: accept, or last line */
@@ -339,8 +343,6 @@ struct conn *conn_new(struct server *, int, const struct sockaddr *);
 void	 conn_close(struct conn *, enum conn_close);
 void	 conn_reap(evutil_socket_t, short, void *);
 void	 conn_shutdown(struct conn *);
-void	 conn_input(struct conn *, int);
-void	 conn_output(struct conn *);
 
 /* expire.c */
 void	 expire_init(struct server *, const struct options *);
@@ -376,10 +378,13 @@ int	 tls_enabled(void);
 int	 tls_wanted(int, const struct sockaddr *);
 void	 tls_reload(void);
 int	 tls_start(struct conn *);
+int	 tls_handshake(struct conn *);
 void	 tls_expired(struct conn *);
-void	 tls_pause(struct conn *, int);
+ssize_t	 tls_read(struct conn *, char *, size_t);
+ssize_t	 tls_fill(struct conn *, struct evbuffer *, char *);
+int	 tls_write(struct conn *, struct evbuffer *);
+int	 tls_pending(const struct conn *);
 void	 tls_shutdown(struct conn *);
-void	 tls_close(struct conn *);
 void	 tls_reap(struct conn *);
 
 /* daemon.c */

@@ -28,6 +28,14 @@
         bytes read).  Against msgd -k -e, N is BYTES + 5: every line and
         the tail echoed (with its newline), as in plaintext.
 
+    tls.py burst PORT LINES
+        TLS 1.3 through memory BIOs: finish the handshake, then send the
+        client's Finished and LINES lines, a TLS record each, in one
+        send(2), so that they reach msgd in one segment and OpenSSL reads
+        them ahead with the handshake's end.  Read replies until LINES
+        lines have come, msgd closes, or 10 seconds pass; print
+        "replies N" (the lines that came back).
+
     tls.py hostile PORT SECS
         Open three connections that never finish a handshake: plaintext
         ("Hello, server!\\n"), the first 40 bytes of a real ClientHello,
@@ -212,6 +220,48 @@ def halfclose(port, nbytes):
     return 0
 
 
+def burst(port, nlines):
+    ctx = context("1.3")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out)
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            sock.sendall(out.read())
+            data = sock.recv(16384)
+            if not data:
+                print("closed in the handshake")
+                return 1
+            inc.write(data)
+    # TLS 1.3: the client is done once its Finished is written (in out).
+    for i in range(nlines):
+        tls.write(b"Hello, server! %d\n" % i)
+    sock.sendall(out.read())
+    got = b""
+    end = time.monotonic() + 10
+    while got.count(b"\n") < nlines and time.monotonic() < end:
+        try:
+            got += tls.read(65536)
+            continue
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLZeroReturnError:
+            break
+        try:
+            data = sock.recv(16384)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        inc.write(data)
+    print("replies %d" % got.count(b"\n"))
+    sock.close()
+    return 0
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "client":
@@ -223,6 +273,8 @@ def main():
                     int(sys.argv[4]) if len(sys.argv) > 4 else 4)
     if cmd == "halfclose":
         return halfclose(port, int(sys.argv[3]))
+    if cmd == "burst":
+        return burst(port, int(sys.argv[3]))
     if cmd == "hostile":
         return hostile(port, float(sys.argv[3]))
     return 64
