@@ -64,6 +64,7 @@ struct conn_bufs {
 static void	conn_readable(evutil_socket_t, short, void *);
 static void	conn_writable(evutil_socket_t, short, void *);
 static int	conn_handshake(struct conn *);
+static void	conn_tls_blocked(struct conn *);
 static void	conn_read_direct(struct conn *);
 static void	conn_read_buffered(struct conn *);
 static void	conn_discard(struct conn *);
@@ -224,26 +225,38 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 		conn_read_buffered(c);
 	else
 		conn_read_direct(c);
-	if (c->state != CONN_DEAD && c->tls_more &&
-	    event_pending(&c->read_ev, EV_READ, NULL))
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->tls_wantwrite)
+		conn_tls_blocked(c);
+	else if (c->tls_more && event_pending(&c->read_ev, EV_READ, NULL))
 		event_active(&c->read_ev, EV_READ, 0);
 }
 
 /*
+ * TLS: OpenSSL must write before it reads on (the handshake's flight, or
+ * an answer a read owes, did not fit in the socket).  Reading waits for
+ * the write event, which goes on with it (conn_writable): the socket
+ * would else stay readable and spin the loop.
+ */
+static void
+conn_tls_blocked(struct conn *c)
+{
+	event_del(&c->read_ev);
+	conn_want_write(c);
+}
+
+/*
  * TLS: a step of the handshake.  1 once it is done and input waits read
- * ahead (the client's first line often comes with its Finished); else
+ * ahead (the client's first line often comes with its Finished); else 0:
  * the socket's events go on with it, or it failed and is closed.
  */
 static int
 conn_handshake(struct conn *c)
 {
-	int	r;
-
-	if ((r = tls_handshake(c)) == 0 && c->tls_wantwrite)
-		conn_want_write(c);
-	if (r != 1)
-		return (r);
-	return (tls_pending(c) ? 1 : 0);
+	if (tls_handshake(c) != 1)
+		return (0);
+	return (tls_pending(c));
 }
 
 /* Nothing waits: read into the worker's buffer and answer from there. */
@@ -304,17 +317,12 @@ conn_fill(struct conn *c)
 	return (connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf));
 }
 
-/*
- * A read failed: close the connection unless it was only "not now" (TLS:
- * perhaps "write first", c->tls_wantwrite).
- */
+/* A read failed: close the connection unless it was only "not now". */
 static void
 conn_read_failed(struct conn *c)
 {
 	if (errno != EAGAIN && errno != EINTR)
 		conn_close(c, CONN_CLOSE_ERROR);
-	else if (c->tls_wantwrite)
-		conn_want_write(c);
 }
 
 /* After the last reply, input is read only to be thrown away. */
@@ -744,7 +752,10 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 	/* TLS: a handshake or a read that had to write first goes on. */
 	if (c->tls_wantwrite) {
 		c->tls_wantwrite = 0;
-		conn_readable(fd, what, arg);
+		if (!c->paused && !c->eof) {
+			event_add(&c->read_ev, NULL);
+			conn_readable(fd, what, arg);
+		}
 		if (c->state == CONN_DEAD || c->writing)
 			return;
 	}
@@ -780,9 +791,12 @@ conn_drained(struct conn *c)
 			break;
 		}
 		/* Shut the write side and read until the client closes, so
-		 * that its unread input cannot reset away our reply. */
-		if (c->ssl != NULL)
-			tls_shutdown(c);	/* close_notify */
+		 * that its unread input cannot reset away our reply; TLS
+		 * says close_notify first, all of it (conn_write). */
+		if (c->ssl != NULL && tls_shutdown(c) == 1) {
+			conn_want_write(c);
+			break;
+		}
 		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGERING;
 		expire_start(c, EXPIRE_LINGER);
@@ -847,7 +861,7 @@ conn_pause(struct conn *c, int pause)
 {
 	if (pause)
 		event_del(&c->read_ev);
-	else {
+	else if (!c->tls_wantwrite) {	/* else conn_writable reads */
 		event_add(&c->read_ev, NULL);
 		if (c->tls_more)
 			event_active(&c->read_ev, EV_READ, 0);

@@ -261,6 +261,7 @@ tls_start(struct conn *c)
 	ctx = tls_ctx;
 	SSL_CTX_up_ref(ctx);
 	pthread_mutex_unlock(&tls_lock);
+	ERR_clear_error();
 	ssl = SSL_new(ctx);
 	SSL_CTX_free(ctx);	/* the SSL holds it now */
 	if (ssl == NULL || SSL_set_fd(ssl, c->fd) != 1) {
@@ -286,6 +287,7 @@ tls_handshake(struct conn *c)
 
 	ERR_clear_error();
 	errno = 0;
+	c->tls_wantwrite = 0;
 	if ((r = SSL_do_handshake(c->ssl)) == 1) {
 		tls_done(c);
 		return (1);
@@ -388,6 +390,7 @@ tls_read(struct conn *c, char *buf, size_t len)
 	ERR_clear_error();
 	errno = 0;
 	c->tls_more = 0;
+	c->tls_wantwrite = 0;
 	if ((r = SSL_read(c->ssl, buf, (int)len)) > 0) {
 		c->tls_more = SSL_has_pending(c->ssl);
 		return (r);
@@ -422,8 +425,9 @@ tls_read(struct conn *c, char *buf, size_t len)
  * As connbuf_fill(), through TLS: the records OpenSSL has read ahead, up
  * to CONN_READ_ASK bytes, in one call (a pipelining client's lines come
  * several to a read(2)); more than that waits for the next call, which
- * c->tls_more asks conn.c for, as it does when the end or an error came
- * behind data.
+ * c->tls_more asks conn.c for, as it does when the end came behind data.
+ * An error behind data is the connection's end: -1 (no reply could
+ * reach the client).
  */
 ssize_t
 tls_fill(struct conn *c, struct evbuffer *in, char *scratch)
@@ -440,10 +444,10 @@ tls_fill(struct conn *c, struct evbuffer *in, char *scratch)
 		}
 		got += (size_t)n;
 	} while (got < CONN_READ_ASK && c->tls_more);
-	if (got == 0)
+	if (got == 0 || (n == -1 && errno != EAGAIN))
 		return (n);
-	if (n == 0 || (n == -1 && errno != EAGAIN))
-		c->tls_more = 1;	/* the end, or the error, next time */
+	if (n == 0)
+		c->tls_more = 1;	/* the end, next time */
 	return ((ssize_t)got);
 }
 
@@ -461,12 +465,15 @@ tls_write(struct conn *c, struct evbuffer *out)
 	size_t		 len;
 	int		 r;
 
+	if (c->tls_notifying)		/* close_notify, the rest of it */
+		return (tls_shutdown(c) == -1 ? -1 : 0);
 	while ((len = evbuffer_get_length(out)) > 0) {
 		if (len > SSL3_RT_MAX_PLAIN_LENGTH)
 			len = SSL3_RT_MAX_PLAIN_LENGTH;
 		if ((data = evbuffer_pullup(out, (ssize_t)len)) == NULL)
 			return (-1);
 		ERR_clear_error();
+		errno = 0;
 		if ((r = SSL_write(c->ssl, data, (int)len)) > 0) {
 			evbuffer_drain(out, (size_t)r);
 			continue;
@@ -492,16 +499,29 @@ tls_pending(const struct conn *c)
 /*
  * The last reply is out, or the connection ends: close_notify, once,
  * without waiting for the client's.  (OpenSSL's own record of it cannot
- * be asked: reading the client's end resets it.)
+ * be asked: reading the client's end resets it.)  0 when it is sent (or
+ * due to no one); 1 while part of it waits for the socket (tls_write
+ * sends the rest); -1 if the connection is broken.
  */
-void
+int
 tls_shutdown(struct conn *c)
 {
-	if (!c->secure || c->tls_notified)
-		return;
+	int	r;
+
+	if (!c->secure || (c->tls_notified && !c->tls_notifying))
+		return (0);
 	c->tls_notified = 1;
-	SSL_shutdown(c->ssl);
+	c->tls_notifying = 0;
 	ERR_clear_error();
+	if ((r = SSL_shutdown(c->ssl)) < 0) {
+		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE) {
+			c->tls_notifying = 1;
+			return (1);
+		}
+		ERR_clear_error();
+		return (-1);
+	}
+	return (0);
 }
 
 /* conn_reap: free the SSL (the socket is closed by conn_close). */
@@ -598,10 +618,11 @@ tls_pending(const struct conn *c)
 	return (0);
 }
 
-void
+int
 tls_shutdown(struct conn *c)
 {
 	(void)c;
+	return (0);
 }
 
 void
