@@ -217,9 +217,10 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->ssl != NULL && !c->secure && conn_handshake(c) != 1)
-		return;
-	if (c->state != CONN_READING)
+	if (c->ssl != NULL && !c->secure) {
+		if (conn_handshake(c) == 1)
+			conn_read_buffered(c);
+	} else if (c->state != CONN_READING)
 		conn_discard(c);
 	else if (c->proxied || c->ssl != NULL || conn_pending(c))
 		conn_read_buffered(c);

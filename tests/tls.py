@@ -36,6 +36,16 @@
         lines have come, msgd closes, or 10 seconds pass; print
         "replies N" (the lines that came back).
 
+    tls.py stall PORT SECS
+        TLS 1.3 through memory BIOs, over a socket with a 4 KiB receive
+        buffer: send the ClientHello and, once the server's flight has
+        begun to arrive, a middlebox-compatibility ChangeCipherSpec record
+        (which the server drops), and read nothing for SECS seconds: a
+        server flight bigger than the buffers waits, with the server's
+        socket readable all along.
+        Print "stalled" when that starts; then finish the handshake, send
+        a line and print the reply.
+
     tls.py hostile PORT SECS
         Open three connections that never finish a handshake: plaintext
         ("Hello, server!\\n"), the first 40 bytes of a real ClientHello,
@@ -262,6 +272,51 @@ def burst(port, nlines):
     return 0
 
 
+def stall(port, secs):
+    ctx = context("1.3")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(20)
+    sock.connect(("127.0.0.1", port))
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    sock.sendall(out.read())
+    # Once the server has read the ClientHello and is writing (its first
+    # bytes are here), a record that makes its socket readable.
+    sock.recv(1, socket.MSG_PEEK)
+    sock.sendall(b"\x14\x03\x03\x00\x01\x01")
+    print("stalled", flush=True)
+    time.sleep(secs)
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            sock.sendall(out.read())
+            data = sock.recv(65536)
+            if not data:
+                print("closed in the handshake")
+                return 1
+            inc.write(data)
+    tls.write(b"Hello, server!\n")
+    sock.sendall(out.read())
+    got = b""
+    while b"\n" not in got:
+        try:
+            got += tls.read(1024)
+        except ssl.SSLWantReadError:
+            data = sock.recv(65536)
+            if not data:
+                break
+            inc.write(data)
+    print(got.decode(errors="replace").strip())
+    return 0
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "client":
@@ -275,6 +330,8 @@ def main():
         return halfclose(port, int(sys.argv[3]))
     if cmd == "burst":
         return burst(port, int(sys.argv[3]))
+    if cmd == "stall":
+        return stall(port, float(sys.argv[3]))
     if cmd == "hostile":
         return hostile(port, float(sys.argv[3]))
     return 64
