@@ -64,7 +64,7 @@ struct conn_bufs {
 static void	conn_readable(evutil_socket_t, short, void *);
 static void	conn_writable(evutil_socket_t, short, void *);
 static int	conn_handshake(struct conn *);
-static void	conn_tls_blocked(struct conn *);
+static void	conn_tls_send(struct conn *);
 static void	conn_read_direct(struct conn *);
 static void	conn_read_buffered(struct conn *);
 static void	conn_discard(struct conn *);
@@ -226,25 +226,33 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 		conn_read_buffered(c);
 	else
 		conn_read_direct(c);
-	if (c->state == CONN_DEAD)
+	if (c->state == CONN_DEAD || c->ssl == NULL)
 		return;
-	if (c->tls_wantwrite)
-		conn_tls_blocked(c);
-	else if (c->tls_more && event_pending(&c->read_ev, EV_READ, NULL))
+	conn_tls_send(c);
+	if (c->state != CONN_DEAD && c->tls_more &&
+	    event_pending(&c->read_ev, EV_READ, NULL))
 		event_active(&c->read_ev, EV_READ, 0);
 }
 
 /*
- * TLS: OpenSSL must write before it reads on (the handshake's flight, or
- * an answer a read owes, did not fit in the socket).  Reading waits for
- * the write event, which goes on with it (conn_writable): the socket
- * would else stay readable and spin the loop.
+ * TLS: send what OpenSSL wrote while reading -- the handshake's flight,
+ * the session tickets at its end, an alert or a key update -- unless a
+ * reply took it along already; the write event sends what the socket
+ * does not take.
  */
 static void
-conn_tls_blocked(struct conn *c)
+conn_tls_send(struct conn *c)
 {
-	event_del(&c->read_ev);
-	conn_want_write(c);
+	if (!tls_unsent(c))
+		return;
+	switch (tls_flush(c)) {
+	case -1:
+		conn_close(c, CONN_CLOSE_ERROR);
+		break;
+	case 1:
+		conn_want_write(c);
+		break;
+	}
 }
 
 /*
@@ -693,7 +701,8 @@ conn_flush(struct conn *c)
 		conn_close(c, CONN_CLOSE_ERROR);
 		return;
 	}
-	if (c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0) {
+	if ((c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0) &&
+	    (c->ssl == NULL || !tls_unsent(c))) {
 		conn_drained(c);
 		return;
 	}
@@ -703,16 +712,14 @@ conn_flush(struct conn *c)
 
 /*
  * Write what the output holds, as far as the socket takes it: plaintext,
- * or through TLS once the handshake is done.  -1 if the connection is
- * broken.
+ * or through TLS (before the handshake is done, what OpenSSL wrote for
+ * it).  -1 if the connection is broken.
  */
 static int
 conn_write(struct conn *c)
 {
 	if (c->ssl == NULL)
 		return (connbuf_write(c->bufs->out, c->fd));
-	if (!c->secure)
-		return (0);
 	return (tls_write(c, c->bufs->out));
 }
 
@@ -749,17 +756,9 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
+	(void)fd;
+	(void)what;
 	c->writing = 0;
-	/* TLS: a handshake or a read that had to write first goes on. */
-	if (c->tls_wantwrite) {
-		c->tls_wantwrite = 0;
-		if (!c->paused && !c->eof) {
-			event_add(&c->read_ev, NULL);
-			conn_readable(fd, what, arg);
-		}
-		if (c->state == CONN_DEAD || c->writing)
-			return;
-	}
 	if (conn_write(c) == -1) {
 		conn_close(c, CONN_CLOSE_ERROR);
 		return;
@@ -793,7 +792,7 @@ conn_drained(struct conn *c)
 		}
 		/* Shut the write side and read until the client closes, so
 		 * that its unread input cannot reset away our reply; TLS
-		 * says close_notify first, all of it (conn_write). */
+		 * says close_notify first, all of it (tls_write). */
 		if (c->ssl != NULL && tls_shutdown(c) == 1) {
 			conn_want_write(c);
 			break;
@@ -862,7 +861,7 @@ conn_pause(struct conn *c, int pause)
 {
 	if (pause)
 		event_del(&c->read_ev);
-	else if (!c->tls_wantwrite) {	/* else conn_writable reads */
+	else {
 		event_add(&c->read_ev, NULL);
 		if (c->tls_more)
 			event_active(&c->read_ev, EV_READ, 0);

@@ -264,10 +264,7 @@ struct conn {
 	unsigned		 secure:1;	/* TLS handshake done */
 	unsigned		 tls_more:1;	/* TLS: more to read without
 						   the socket (tls_fill) */
-	unsigned		 tls_wantwrite:1; /* TLS: a read must write
-						   first (tls_handshake) */
 	unsigned		 tls_notified:1; /* close_notify sent */
-	unsigned		 tls_notifying:1; /* part of it waits */
 	enum conn_close		 why;		/* counted when it closes */
 	enum expire_kind	 expiring;	/* which clock runs */
 	uint64_t		 active_at;	/* ms: accept, or last line */
@@ -384,6 +381,8 @@ void	 tls_expired(struct conn *);
 ssize_t	 tls_read(struct conn *, char *, size_t);
 ssize_t	 tls_fill(struct conn *, struct evbuffer *, char *);
 int	 tls_write(struct conn *, struct evbuffer *);
+int	 tls_flush(struct conn *);
+int	 tls_unsent(const struct conn *);
 int	 tls_pending(const struct conn *);
 int	 tls_shutdown(struct conn *);
 void	 tls_reap(struct conn *);

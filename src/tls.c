@@ -44,6 +44,8 @@
 #include <unistd.h>
 
 #ifdef HAVE_OPENSSL
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -57,6 +59,12 @@
 
 #ifdef HAVE_OPENSSL
 
+/*
+ * Memory a connection keeps for what OpenSSL writes, once it is sent: a
+ * handshake's flight and a few replies' records fit; more is given back.
+ */
+#define TLS_WBUF_KEEP	4096
+
 static SSL_CTX			*tls_ctx;	/* new connections' */
 static pthread_mutex_t		 tls_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct options	*tls_opts;
@@ -67,6 +75,7 @@ static SSL_CTX	*tls_context(const struct options *, char *, size_t,
 static int	 tls_readable(const char *, const char *, char *, size_t);
 static const char *tls_reason(unsigned long);
 static void	 tls_handshake_failed(struct conn *);
+static void	 tls_notify(struct conn *);
 static void	 tls_done(struct conn *);
 static void	 tls_fail(struct conn *, enum tls_fail, const char *);
 
@@ -159,14 +168,12 @@ tls_context(const struct options *o, char *err, size_t len, int *status)
 	/*
 	 * Read ahead: a read(2) takes what the socket holds, not a record's
 	 * header and then its body (tls_fill hands on all of it).  Writes
-	 * go out of the connection's output buffer (tls_write), which may
-	 * move between the tries of a record the socket did not take.  No
-	 * buffers kept while idle.  No renegotiation: a write never waits
-	 * for a read.
+	 * go into memory (tls_start) and leave in as few write(2)s as the
+	 * conversation allows (tls_flush).  No buffers kept while idle.  No
+	 * renegotiation: a write never waits for a read.
 	 */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
-	    SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1) {
 		what = "--tls-cert";
@@ -247,15 +254,17 @@ tls_reload(void)
 }
 
 /*
- * A new connection's TLS, accepting on c->fd: an SSL on the socket, the
- * handshake to come (tls_handshake, from the connection's read event).
- * -1 if it cannot be set up.
+ * A new connection's TLS, accepting on c->fd: an SSL that reads the
+ * socket and writes into memory (tls_flush sends it), the handshake to
+ * come (tls_handshake, from the connection's read event).  -1 if it
+ * cannot be set up.
  */
 int
 tls_start(struct conn *c)
 {
 	SSL_CTX	*ctx;
 	SSL	*ssl;
+	BIO	*rbio = NULL, *wbio;
 
 	pthread_mutex_lock(&tls_lock);
 	ctx = tls_ctx;
@@ -264,21 +273,24 @@ tls_start(struct conn *c)
 	ERR_clear_error();
 	ssl = SSL_new(ctx);
 	SSL_CTX_free(ctx);	/* the SSL holds it now */
-	if (ssl == NULL || SSL_set_fd(ssl, c->fd) != 1) {
+	if (ssl == NULL || (rbio = BIO_new_socket(c->fd, BIO_NOCLOSE)) ==
+	    NULL || (wbio = BIO_new(BIO_s_mem())) == NULL) {
 		log_warnx("connection %d: cannot set up TLS: %s", c->fd,
 		    tls_reason(ERR_get_error()));
+		BIO_free(rbio);
 		SSL_free(ssl);
 		return (-1);
 	}
+	SSL_set_bio(ssl, rbio, wbio);
 	SSL_set_accept_state(ssl);
 	c->ssl = ssl;
 	return (0);
 }
 
 /*
- * The handshake, as far as the socket allows: 1 when it is done, 0 while
- * it waits for the client (or, c->tls_wantwrite, for the socket to take
- * more), -1 when it failed and the connection is closed.
+ * The handshake, as far as the client's bytes go: 1 when it is done, 0
+ * while it waits for the client, -1 when it failed and the connection is
+ * closed.  What it writes waits in memory for tls_flush().
  */
 int
 tls_handshake(struct conn *c)
@@ -287,16 +299,12 @@ tls_handshake(struct conn *c)
 
 	ERR_clear_error();
 	errno = 0;
-	c->tls_wantwrite = 0;
 	if ((r = SSL_do_handshake(c->ssl)) == 1) {
 		tls_done(c);
 		return (1);
 	}
 	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
-		return (0);
-	case SSL_ERROR_WANT_WRITE:
-		c->tls_wantwrite = 1;
 		return (0);
 	case SSL_ERROR_ZERO_RETURN:
 		tls_fail(c, TLS_FAIL_CLOSED, "the client closed the connection");
@@ -356,11 +364,15 @@ tls_done(struct conn *c)
 #endif
 }
 
-/* The handshake failed: one line (log.c limits them), a count, close. */
+/*
+ * The handshake failed: one line (log.c limits them), a count, OpenSSL's
+ * alert if the socket takes it, close.
+ */
 static void
 tls_fail(struct conn *c, enum tls_fail reason, const char *why)
 {
 	log_warnx("connection %d: TLS handshake failed: %s", c->fd, why);
+	tls_flush(c);
 	STATS_ADD(c->srv->stats.tls_failed[reason], 1);
 	conn_close(c, CONN_CLOSE_TLS);
 }
@@ -377,9 +389,9 @@ tls_expired(struct conn *c)
  * into buf, from what OpenSSL read ahead or from the socket.  As read(2):
  * the bytes, 0 when the client has closed (close_notify, or the socket's
  * end without one: SSL_OP_IGNORE_UNEXPECTED_EOF), -1 with errno (EAGAIN:
- * not yet, c->tls_wantwrite set if OpenSSL must write first; EPROTO: bad
- * TLS, logged at -vv).  c->tls_more says whether more is there without
- * the socket's read event.
+ * not yet; EPROTO: bad TLS, logged at -vv).  c->tls_more says whether
+ * more is there without the socket's read event.  What OpenSSL answers
+ * (a key update) waits in memory for tls_flush().
  */
 ssize_t
 tls_read(struct conn *c, char *buf, size_t len)
@@ -390,15 +402,11 @@ tls_read(struct conn *c, char *buf, size_t len)
 	ERR_clear_error();
 	errno = 0;
 	c->tls_more = 0;
-	c->tls_wantwrite = 0;
 	if ((r = SSL_read(c->ssl, buf, (int)len)) > 0) {
 		c->tls_more = SSL_has_pending(c->ssl);
 		return (r);
 	}
 	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_WRITE:
-		c->tls_wantwrite = 1;
-		/* FALLTHROUGH */
 	case SSL_ERROR_WANT_READ:
 		errno = EAGAIN;
 		return (-1);
@@ -452,11 +460,13 @@ tls_fill(struct conn *c, struct evbuffer *in, char *scratch)
 }
 
 /*
- * Write what the buffer holds through TLS, a record of up to 16 KiB per
- * SSL_write(), as far as the socket takes it (a record the socket did not
- * take whole is finished by the next call: OpenSSL keeps it, and the
- * buffer still starts with its bytes).  -1 only when the connection is
- * broken.
+ * Write what the buffer holds through TLS: records of up to 16 KiB, into
+ * memory (SSL_write always takes them whole), sent with tls_flush() as
+ * far as the socket takes them; no more is encrypted while a record's
+ * worth waits for the socket.  The last reply (c->state CONN_CLOSING)
+ * takes close_notify behind it, so that they leave in one write(2), with
+ * the session tickets the handshake's end left unsent.  -1 only when the
+ * connection is broken.
  */
 int
 tls_write(struct conn *c, struct evbuffer *out)
@@ -465,28 +475,68 @@ tls_write(struct conn *c, struct evbuffer *out)
 	size_t		 len;
 	int		 r;
 
-	if (c->tls_notifying)		/* close_notify, the rest of it */
-		return (tls_shutdown(c) == -1 ? -1 : 0);
-	while ((len = evbuffer_get_length(out)) > 0) {
+	if (!c->secure)
+		return (tls_flush(c) == -1 ? -1 : 0);
+	while ((len = evbuffer_get_length(out)) > 0 &&
+	    BIO_ctrl_pending(SSL_get_wbio(c->ssl)) < SSL3_RT_MAX_PLAIN_LENGTH) {
 		if (len > SSL3_RT_MAX_PLAIN_LENGTH)
 			len = SSL3_RT_MAX_PLAIN_LENGTH;
 		if ((data = evbuffer_pullup(out, (ssize_t)len)) == NULL)
 			return (-1);
 		ERR_clear_error();
-		errno = 0;
-		if ((r = SSL_write(c->ssl, data, (int)len)) > 0) {
-			evbuffer_drain(out, (size_t)r);
-			continue;
+		if ((r = SSL_write(c->ssl, data, (int)len)) <= 0) {
+			log_trace("connection %d: TLS error writing: %s", c->fd,
+			    tls_reason(ERR_peek_error()));
+			ERR_clear_error();
+			return (-1);
 		}
-		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE)
-			return (0);
-		log_trace("connection %d: TLS error writing: %s", c->fd,
-		    ERR_peek_error() != 0 ? tls_reason(ERR_peek_error()) :
-		    strerror(errno));
-		ERR_clear_error();
-		return (-1);
+		evbuffer_drain(out, (size_t)r);
 	}
+	if (evbuffer_get_length(out) == 0 && c->state == CONN_CLOSING)
+		tls_notify(c);
+	return (tls_flush(c) == -1 ? -1 : 0);
+}
+
+/*
+ * Send what OpenSSL has written into memory, as far as the socket takes
+ * it.  0 when all is sent, 1 when some waits for the socket, -1 if the
+ * connection is broken.  Memory grown for a big flight or a burst of
+ * replies is given back once it is sent.
+ */
+int
+tls_flush(struct conn *c)
+{
+	BIO	*w = SSL_get_wbio(c->ssl), *fresh;
+	BUF_MEM	*bm;
+	char	*p;
+	long	 len;
+	ssize_t	 n;
+
+	if ((len = BIO_get_mem_data(w, &p)) <= 0)
+		return (0);
+	if ((n = write(c->fd, p, (size_t)len)) == -1)
+		return (errno == EAGAIN || errno == EINTR ? 1 : -1);
+	if (n < len) {
+		/* Take the sent bytes out (a copy, only when short). */
+		while (n > 0) {
+			len = n < CONN_READ_SIZE ? (long)n : CONN_READ_SIZE;
+			n -= BIO_read(w, c->srv->readbuf, (int)len);
+		}
+		return (1);
+	}
+	BIO_get_mem_ptr(w, &bm);
+	if (bm->max > TLS_WBUF_KEEP && (fresh = BIO_new(BIO_s_mem())) != NULL)
+		SSL_set0_wbio(c->ssl, fresh);	/* frees the old */
+	else
+		(void)BIO_reset(w);
 	return (0);
+}
+
+/* Whether OpenSSL has written what the socket has not taken yet. */
+int
+tls_unsent(const struct conn *c)
+{
+	return (BIO_ctrl_pending(SSL_get_wbio(c->ssl)) > 0);
 }
 
 /* Whether OpenSSL holds input not yet read (conn_ends). */
@@ -499,29 +549,31 @@ tls_pending(const struct conn *c)
 /*
  * The last reply is out, or the connection ends: close_notify, once,
  * without waiting for the client's.  (OpenSSL's own record of it cannot
- * be asked: reading the client's end resets it.)  0 when it is sent (or
- * due to no one); 1 while part of it waits for the socket (tls_write
- * sends the rest); -1 if the connection is broken.
+ * be asked: reading the client's end resets it.)
+ */
+static void
+tls_notify(struct conn *c)
+{
+	if (c->tls_notified)
+		return;
+	c->tls_notified = 1;
+	ERR_clear_error();
+	SSL_shutdown(c->ssl);
+	ERR_clear_error();
+}
+
+/*
+ * close_notify, sent as far as the socket takes it (tls_flush): 0 when it
+ * is out (or due to no one), 1 while some waits for the socket, -1 if the
+ * connection is broken.
  */
 int
 tls_shutdown(struct conn *c)
 {
-	int	r;
-
-	if (!c->secure || (c->tls_notified && !c->tls_notifying))
+	if (!c->secure)
 		return (0);
-	c->tls_notified = 1;
-	c->tls_notifying = 0;
-	ERR_clear_error();
-	if ((r = SSL_shutdown(c->ssl)) < 0) {
-		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE) {
-			c->tls_notifying = 1;
-			return (1);
-		}
-		ERR_clear_error();
-		return (-1);
-	}
-	return (0);
+	tls_notify(c);
+	return (tls_flush(c));
 }
 
 /* conn_reap: free the SSL (the socket is closed by conn_close). */
@@ -609,6 +661,20 @@ tls_write(struct conn *c, struct evbuffer *out)
 	(void)c;
 	(void)out;
 	return (-1);
+}
+
+int
+tls_flush(struct conn *c)
+{
+	(void)c;
+	return (-1);
+}
+
+int
+tls_unsent(const struct conn *c)
+{
+	(void)c;
+	return (0);
 }
 
 int
