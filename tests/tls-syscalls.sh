@@ -1,12 +1,15 @@
 #!/bin/sh
 # tls-syscalls.sh - what a TLS connection costs msgd in system calls,
 # counted with strace over 50 one-shot connections from msgbench (a full
-# TLS 1.3 handshake each): at most 6 read(2)s and 3 epoll_ctl(2)s a
-# connection.  OpenSSL reads ahead (a read takes what the socket holds,
-# not a record header and then its body) and msgd registers the socket
-# once, as nginx does; libevent 2.1's OpenSSL bufferevent, which msgd
-# used before, took 9 to 10 reads and 10 epoll_ctl calls a connection
-# (bench/RESULTS.md, "TLS: msgd and nginx").
+# TLS 1.3 handshake each): at most 6 read(2)s, 3 write(2)s and 3
+# epoll_ctl(2)s a connection.  OpenSSL reads ahead (a read takes what the
+# socket holds, not a record header and then its body), writes into
+# memory that msgd sends when the conversation allows (the flight; then
+# the session tickets, the reply and close_notify together), and msgd
+# registers the socket once; nginx makes 3 reads, 5 writes, 1 epoll_ctl.
+# libevent 2.1's OpenSSL bufferevent, which msgd used before, took 10
+# reads, 6 writes and 10 epoll_ctl calls a connection (bench/RESULTS.md,
+# "TLS: msgd and nginx").
 #
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
@@ -19,7 +22,7 @@ N=50
 
 msgd_start --tls-cert "$T/server.crt" --tls-key "$T/server.key" -t 1
 # strace attaches to every thread; it is ready once it says so.
-strace -f -c -e trace=read,epoll_ctl -o "$T/strace.out" -p "$MSGD_PID" \
+strace -f -c -e trace=read,write,epoll_ctl -o "$T/strace.out" -p "$MSGD_PID" \
     2> "$T/strace.err" &
 SPID=$!
 track "$SPID"
@@ -38,11 +41,14 @@ wait_for 10 closed || fail "connections still open: $(fd_count "$MSGD_PID") fds"
 kill -INT "$SPID"
 wait "$SPID"
 calls() { awk -v s="$1" '$NF == s { print $4 }' "$T/strace.out"; }
-reads=$(calls read) ctls=$(calls epoll_ctl)
-[ -n "$reads" ] && [ -n "$ctls" ] || fail "no counts: $(cat "$T/strace.out")"
+reads=$(calls read) writes=$(calls write) ctls=$(calls epoll_ctl)
+[ -n "$reads" ] && [ -n "$writes" ] && [ -n "$ctls" ] ||
+    fail "no counts: $(cat "$T/strace.out")"
 [ "$reads" -le $((N * 6)) ] ||
     fail "$reads read(2)s for $N TLS connections (at most $((N * 6)))"
+[ "$writes" -le $((N * 3)) ] ||
+    fail "$writes write(2)s for $N TLS connections (at most $((N * 3)))"
 [ "$ctls" -le $((N * 3)) ] ||
     fail "$ctls epoll_ctl(2)s for $N TLS connections (at most $((N * 3)))"
 msgd_stop
-pass "$N TLS connections: $reads reads, $ctls epoll_ctl calls"
+pass "$N TLS connections: $reads reads, $writes writes, $ctls epoll_ctl calls"
