@@ -154,8 +154,10 @@ conn_close(struct conn *c, enum conn_close why)
 	if (why == CONN_CLOSE_PER_SOURCE)	/* it is told, then closed */
 		server_refuse(srv, c->fd, &srv->stats.refused_per_source);
 	else {
-		/* A TLS client is told it is over, unless it is gone. */
-		if (c->ssl != NULL && why != CONN_CLOSE_ERROR)
+		/* A TLS client is told it is over, unless it is gone or
+		 * replies to it are dropped. */
+		if (c->ssl != NULL && why != CONN_CLOSE_ERROR &&
+		    (c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0))
 			tls_shutdown(c);
 		close(c->fd);
 	}
@@ -238,20 +240,27 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
  * TLS: send what OpenSSL wrote while reading -- the handshake's flight,
  * the session tickets at its end, an alert or a key update -- unless a
  * reply took it along already; the write event sends what the socket
- * does not take.
+ * does not take.  Past TLS_UNSENT_HOLD bytes waiting, reading stops too
+ * (c->tls_held) until all is sent (conn_flush): what a client makes
+ * OpenSSL answer (alerts to renegotiation attempts) while it reads
+ * nothing must not grow without bound.
  */
 static void
 conn_tls_send(struct conn *c)
 {
-	if (!tls_unsent(c))
-		return;
+	if (c->writing || !tls_unsent(c))
+		return;		/* the write event sends it */
 	switch (tls_flush(c)) {
 	case -1:
 		conn_close(c, CONN_CLOSE_ERROR);
-		break;
+		return;
 	case 1:
 		conn_want_write(c);
-		break;
+		if (!c->tls_held && tls_unsent(c) > TLS_UNSENT_HOLD) {
+			c->tls_held = 1;
+			event_del(&c->read_ev);
+		}
+		return;
 	}
 }
 
@@ -703,6 +712,11 @@ conn_flush(struct conn *c)
 	}
 	if ((c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0) &&
 	    (c->ssl == NULL || !tls_unsent(c))) {
+		if (c->tls_held) {	/* conn_tls_send */
+			c->tls_held = 0;
+			if (!c->paused && !c->eof)
+				conn_pause(c, 0);
+		}
 		conn_drained(c);
 		return;
 	}
@@ -793,9 +807,13 @@ conn_drained(struct conn *c)
 		/* Shut the write side and read until the client closes, so
 		 * that its unread input cannot reset away our reply; TLS
 		 * says close_notify first, all of it (tls_write). */
-		if (c->ssl != NULL && tls_shutdown(c) == 1) {
+		switch (c->ssl != NULL ? tls_shutdown(c) : 0) {
+		case 1:
 			conn_want_write(c);
-			break;
+			return;
+		case -1:
+			conn_close(c, CONN_CLOSE_ERROR);
+			return;
 		}
 		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGERING;

@@ -94,6 +94,13 @@ struct evconnlistener;
  */
 #define EXPIRE_TLS_SECS		10
 
+/*
+ * TLS output that may wait for a client that does not read, written by
+ * OpenSSL on its own (a handshake's flight, alerts, key updates), before
+ * msgd stops reading from it too (conn.c, conn_tls_send).
+ */
+#define TLS_UNSENT_HOLD		(16 * 1024)
+
 /* Late by this much rather than early (the coarse clock's tick). */
 #define EXPIRE_SLACK_MS		5
 
@@ -265,6 +272,8 @@ struct conn {
 	unsigned		 tls_more:1;	/* TLS: more to read without
 						   the socket (tls_fill) */
 	unsigned		 tls_notified:1; /* close_notify sent */
+	unsigned		 tls_held:1;	/* TLS: reading waits until
+						   OpenSSL's output is sent */
 	enum conn_close		 why;		/* counted when it closes */
 	enum expire_kind	 expiring;	/* which clock runs */
 	uint64_t		 active_at;	/* ms: accept, or last line */
@@ -382,7 +391,7 @@ ssize_t	 tls_read(struct conn *, char *, size_t);
 ssize_t	 tls_fill(struct conn *, struct evbuffer *, char *);
 int	 tls_write(struct conn *, struct evbuffer *);
 int	 tls_flush(struct conn *);
-int	 tls_unsent(const struct conn *);
+size_t	 tls_unsent(const struct conn *);
 int	 tls_pending(const struct conn *);
 int	 tls_shutdown(struct conn *);
 void	 tls_reap(struct conn *);

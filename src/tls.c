@@ -477,8 +477,11 @@ tls_write(struct conn *c, struct evbuffer *out)
 
 	if (!c->secure)
 		return (tls_flush(c) == -1 ? -1 : 0);
-	while ((len = evbuffer_get_length(out)) > 0 &&
-	    BIO_ctrl_pending(SSL_get_wbio(c->ssl)) < SSL3_RT_MAX_PLAIN_LENGTH) {
+	while ((len = evbuffer_get_length(out)) > 0) {
+		/* A record's worth waits: send it before encrypting more. */
+		if (tls_unsent(c) >= SSL3_RT_MAX_PLAIN_LENGTH &&
+		    (r = tls_flush(c)) != 0)
+			return (r == -1 ? -1 : 0);
 		if (len > SSL3_RT_MAX_PLAIN_LENGTH)
 			len = SSL3_RT_MAX_PLAIN_LENGTH;
 		if ((data = evbuffer_pullup(out, (ssize_t)len)) == NULL)
@@ -492,7 +495,7 @@ tls_write(struct conn *c, struct evbuffer *out)
 		}
 		evbuffer_drain(out, (size_t)r);
 	}
-	if (evbuffer_get_length(out) == 0 && c->state == CONN_CLOSING)
+	if (c->state == CONN_CLOSING)
 		tls_notify(c);
 	return (tls_flush(c) == -1 ? -1 : 0);
 }
@@ -532,11 +535,11 @@ tls_flush(struct conn *c)
 	return (0);
 }
 
-/* Whether OpenSSL has written what the socket has not taken yet. */
-int
+/* How many bytes OpenSSL has written that the socket has not taken. */
+size_t
 tls_unsent(const struct conn *c)
 {
-	return (BIO_ctrl_pending(SSL_get_wbio(c->ssl)) > 0);
+	return (BIO_ctrl_pending(SSL_get_wbio(c->ssl)));
 }
 
 /* Whether OpenSSL holds input not yet read (conn_ends). */
@@ -670,7 +673,7 @@ tls_flush(struct conn *c)
 	return (-1);
 }
 
-int
+size_t
 tls_unsent(const struct conn *c)
 {
 	(void)c;
