@@ -3,9 +3,9 @@
  * --tls-client-ca): the context, the handshake, the reload.
  *
  * A TLS connection is a plaintext one that reads and writes through an
- * SSL on its socket: the same read and write events (conn.c), its input
- * and output always in its buffers (conn_bufs), read with tls_fill() and
- * written with tls_write() where plaintext uses connbuf.c, so one-shot,
+ * SSL: the same read and write events (conn.c), its input and output
+ * always in its buffers (conn_bufs), read with tls_fill() and written
+ * with tls_write() where plaintext uses connbuf.c, so one-shot,
  * -k, -e, the limits, the timeouts, the drain and the linger mean what
  * they mean in plaintext.  Here: the handshake and its bound (an
  * expire.c clock, EXPIRE_TLS_SECS), failures logged and counted by
@@ -17,9 +17,12 @@
  * as what was read ahead is not handed on until the socket is readable
  * again), re-registers the socket's events when the handshake ends, and
  * writes only from a write event, which cost msgd more server CPU per
- * TLS connection than nginx (bench/RESULTS.md).  Driven from msgd's own
- * events, with read-ahead, a TLS connection makes as few system calls
- * as nginx's.
+ * TLS connection than nginx (bench/RESULTS.md).  Here the SSL reads the
+ * socket with read-ahead, and writes into memory that tls_flush() sends,
+ * so that a conversation's records leave together (in one-shot mode the
+ * session tickets, the reply and close_notify in one write(2)) and
+ * OpenSSL never waits for the socket; a TLS connection makes fewer system
+ * calls than nginx's.
  *
  * Every worker makes its connections from one SSL_CTX.  SIGHUP (main
  * thread) builds a new one from the files and swaps it in under a mutex

@@ -230,23 +230,30 @@ def halfclose(port, nbytes):
     return 0
 
 
+def handshake(sock, tls, inc, out):
+    """Drive the memory-BIO client tls over sock to the handshake's end.
+    TLS 1.3: the client's Finished is then in out, not sent yet.  False
+    (and a line) if the server closed first."""
+    while True:
+        try:
+            tls.do_handshake()
+            return True
+        except ssl.SSLWantReadError:
+            sock.sendall(out.read())
+            data = sock.recv(65536)
+            if not data:
+                print("closed in the handshake")
+                return False
+            inc.write(data)
+
+
 def burst(port, nlines):
     ctx = context("1.3")
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = ctx.wrap_bio(inc, out)
-    while True:
-        try:
-            tls.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            sock.sendall(out.read())
-            data = sock.recv(16384)
-            if not data:
-                print("closed in the handshake")
-                return 1
-            inc.write(data)
-    # TLS 1.3: the client is done once its Finished is written (in out).
+    if not handshake(sock, tls, inc, out):
+        return 1
     for i in range(nlines):
         tls.write(b"Hello, server! %d\n" % i)
     sock.sendall(out.read())
@@ -291,17 +298,8 @@ def stall(port, secs):
     sock.sendall(b"\x14\x03\x03\x00\x01\x01")
     print("stalled", flush=True)
     time.sleep(secs)
-    while True:
-        try:
-            tls.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            sock.sendall(out.read())
-            data = sock.recv(65536)
-            if not data:
-                print("closed in the handshake")
-                return 1
-            inc.write(data)
+    if not handshake(sock, tls, inc, out):
+        return 1
     tls.write(b"Hello, server!\n")
     sock.sendall(out.read())
     got = b""
