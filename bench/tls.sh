@@ -31,7 +31,7 @@
 # Reported: medians over the rounds, and the ratios within each round
 # (msgd/nginx CPU per connection, TLS/plain), their median: drift between
 # rounds does not move them.  Loopback only; about 7 x BENCH_SECONDS per
-# round plus start-ups: about two minutes with the defaults.
+# round plus start-ups: about three minutes with the defaults.
 #
 # msgd must have --tls-cert and --tls-key; to measure nginx alone (an msgd
 # without TLS), BENCH_TLS_SERVERS=nginx.
