@@ -22,12 +22,16 @@
 #         server CPU per connection (utime+stime from /proc/PID/stat
 #         before and after, nginx's master and worker summed, over the
 #         connections answered), for msgd and nginx;
+#   conn-tls-both  the same, msgd and nginx at the same time, each with
+#         a msgbench of 25 connections over 8 addresses: the ratio of
+#         their CPU per connection over the same seconds, which the
+#         machine's drift between runs does not move;
 #   ping, pipe  msgd -k with and without TLS (100 connections; pipe 16 in
 #         flight each): what TLS costs msgd per message.
 # Reported: medians over the rounds, and the ratios within each round
 # (msgd/nginx CPU per connection, TLS/plain), their median: drift between
-# rounds does not move them.  Loopback only; about 6 x BENCH_SECONDS per
-# round plus start-ups: under two minutes with the defaults.
+# rounds does not move them.  Loopback only; about 7 x BENCH_SECONDS per
+# round plus start-ups: about three minutes with the defaults.
 #
 # msgd must have --tls-cert and --tls-key; to measure nginx alone (an msgd
 # without TLS), BENCH_TLS_SERVERS=nginx.
@@ -59,13 +63,15 @@ HZ=$(getconf CLK_TCK)
 die() { echo "tls.sh: $*" >&2; exit 1; }
 note() { echo "tls.sh: $*" >&2; }
 
-SPID= WPID= DIR=
+SPID= OTHER= WPID= DIR=
 cleanup() {
 	trap - EXIT INT TERM
-	for p in $SPID $WPID; do
+	for p in $SPID $OTHER $WPID; do
 		kill -TERM "$p" 2>/dev/null
 	done
-	[ -z "$SPID" ] || wait "$SPID" 2>/dev/null
+	for p in $SPID $OTHER; do
+		wait "$p" 2>/dev/null
+	done
 	[ -z "$DIR" ] || rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -98,7 +104,7 @@ DIR=$(mktemp -d "${TMPDIR:-/tmp}/msgd-bench-tls.XXXXXX") || die "mktemp"
 chmod 755 "$DIR"
 
 # The whole run is bounded: a watchdog ends it if a step hangs anyway.
-budget=$(( REPEAT * 6 * (SECS + 40) + 60 ))
+budget=$(( REPEAT * 7 * (SECS + 40) + 60 ))
 ( trap 'kill $! 2>/dev/null; exit 0' TERM
   sleep "$budget" & wait $!
   echo "tls.sh: over the ${budget}s budget" >&2
@@ -141,10 +147,10 @@ free_port() {
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 
-# server_ticks: CPU ticks of the server, all its processes.
+# server_ticks PID: CPU ticks of the server PID, all its processes.
 server_ticks() {
 	local p t=0 n
-	for p in $SPID $(pgrep -P "$SPID" 2>/dev/null); do
+	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
 		n=$(ticks "$p")
 		t=$((t + ${n:-0}))
 	done
@@ -238,13 +244,20 @@ one() {
 	esac
 	case $w in *-tls) tls=--tls;; esac
 	start_server "$server"
-	t0=$(server_ticks)
+	t0=$(server_ticks "$SPID")
 	# shellcheck disable=SC2086
 	j=$(timeout $((SECS + 30)) $ON_CLIENT "$MSGBENCH" $args $tls \
 	    -d "$SECS" -H 127.0.0.1 -p "$SPORT" --json \
 	    2>> "$OUT/tls-msgbench.stderr" | grep '^{' | tail -n 1)
-	t1=$(server_ticks)
+	t1=$(server_ticks "$SPID")
 	stop_server
+	row "$run" "$server" "$w" "$j" $((t1 - t0))
+}
+
+# row RUN SERVER WORKLOAD JSON TICKS: msgbench's JSON and the server's CPU
+# ticks over it, as a line of $TSV (and one on stderr).
+row() {
+	local run="$1" server="$2" w="$3" j="$4" t="$5" m
 	[ -n "$j" ] || note "$server $w: msgbench gave no result" \
 	    "(see $OUT/tls-msgbench.stderr)"
 	m=$(json_get messages "$j")
@@ -257,12 +270,46 @@ one() {
 	    "$(json_get msgs_per_sec "$j")" "$(json_get p99_us "$j")" \
 	    "$(json_get handshake_p50_us "$j")" \
 	    "$(json_get handshake_p99_us "$j")" \
-	    "$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v m="${m:-0}" \
+	    "$(awk -v t="$t" -v hz="$HZ" -v m="${m:-0}" \
 	    'BEGIN { if (m > 0) printf "%.2f", t / hz / m * 1e6; else print 0 }')" \
 	    >> "$TSV"
 	tail -n 1 "$TSV" | awk -F '\t' '{ printf "  %s %s: %s/s, %s errors, " \
 	    "handshake p50 %s us, server CPU %s us/msg\n", $2, $3, $6, $5, \
 	    ($8 == "" ? "-" : $8), $10 }' >&2
+}
+
+# both RUN: msgd and nginx at the same time, each with a msgbench conn
+# --tls of half the connections (all on CPU 1, servers on CPU 0): what
+# the machine's drift does, it does to both, and the ratio of their CPU
+# per connection is taken over the same seconds.
+both() {
+	local run="$1" mpid mport npid nport m0 n0 m1 n1 half bpid
+	half=$((CONN_CONNS / 2))
+	start_server msgd-tls
+	mpid=$SPID mport=$SPORT OTHER=$SPID
+	start_server nginx
+	npid=$SPID nport=$SPORT
+	m0=$(server_ticks "$mpid") n0=$(server_ticks "$npid")
+	# shellcheck disable=SC2086
+	timeout $((SECS + 30)) $ON_CLIENT "$MSGBENCH" conn -c "$half" \
+	    -s $((CONN_SOURCES / 2)) --tls -d "$SECS" -H 127.0.0.1 \
+	    -p "$mport" --json > "$DIR/both-msgd.json" \
+	    2>> "$OUT/tls-msgbench.stderr" &
+	bpid=$!
+	# shellcheck disable=SC2086
+	timeout $((SECS + 30)) $ON_CLIENT "$MSGBENCH" conn -c "$half" \
+	    -s $((CONN_SOURCES / 2)) --tls -d "$SECS" -H 127.0.0.1 \
+	    -p "$nport" --json > "$DIR/both-nginx.json" \
+	    2>> "$OUT/tls-msgbench.stderr"
+	wait "$bpid"
+	m1=$(server_ticks "$mpid") n1=$(server_ticks "$npid")
+	stop_server
+	SPID=$mpid OTHER=
+	stop_server
+	row "$run" msgd conn-tls-both \
+	    "$(grep '^{' "$DIR/both-msgd.json" | tail -n 1)" $((m1 - m0))
+	row "$run" nginx conn-tls-both \
+	    "$(grep '^{' "$DIR/both-nginx.json" | tail -n 1)" $((n1 - n0))
 }
 
 TSV=$OUT/tls.tsv
@@ -271,6 +318,8 @@ printf 'run\tserver\tworkload\tmessages\terrors\tper_sec\tp99_us\thandshake_p50_
 
 have_msgd=0
 case " $SERVERS " in *" msgd "*) have_msgd=1;; esac
+have_nginx=0
+case " $SERVERS " in *" nginx "*) have_nginx=1;; esac
 r=1
 while [ "$r" -le "$REPEAT" ]; do
 	note "round $r/$REPEAT"
@@ -284,6 +333,7 @@ while [ "$r" -le "$REPEAT" ]; do
 		nginx)	one "$r" nginx conn-tls;;
 		esac
 	done
+	[ "$have_msgd" -eq 0 ] || [ "$have_nginx" -eq 0 ] || both "$r"
 	if [ "$have_msgd" -eq 1 ]; then
 		one "$r" msgd-tls-k ping-tls
 		one "$r" msgd-k ping
@@ -336,6 +386,7 @@ END {
 	print "| ratio (median of the rounds) | value |"
 	print "|---|---:|"
 	printf "| msgd / nginx, server CPU per TLS connection | %s |\n", rmed("msgd conn-tls", "nginx conn-tls", 10)
+	printf "| msgd / nginx, server CPU per TLS connection, both at once | %s |\n", rmed("msgd conn-tls-both", "nginx conn-tls-both", 10)
 	printf "| msgd / nginx, TLS connections a second | %s |\n", rmed("msgd conn-tls", "nginx conn-tls", 6)
 	printf "| msgd ping, TLS / plain, msgs/s | %s |\n", rmed("msgd ping-tls", "msgd ping", 6)
 	printf "| msgd ping, TLS / plain, server CPU per message | %s |\n", rmed("msgd ping-tls", "msgd ping", 10)

@@ -13,11 +13,12 @@
  * again.  Both ways answer through conn_answer(), so there is one path
  * from bytes to replies.
  *
- * A TLS connection (tls.c) takes the buffered way always: its buffers are
- * its OpenSSL bufferevent's input and output, read and written by
- * libevent; tls.c calls conn_input() when bytes (or the end) arrive and
- * conn_output() when the output has drained.  c->bev is what tells them
- * apart, on the plaintext path once per reply batch at most.
+ * A TLS connection (tls.c) does its handshake first, from the same read
+ * event, and then takes the buffered way always, reading with tls_fill()
+ * and writing with tls_write() (conn_fill, conn_write): its replies wait
+ * in the output until the batch is answered (conn_flush) and go out in
+ * one record.  c->ssl is what tells them apart, on the plaintext path
+ * once per reply batch at most.
  *
  * States: READING -> CLOSING (last reply queued) -> LINGERING (write side
  * shut, input discarded until the client closes) -> DEAD.  Every close
@@ -41,7 +42,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "log.h"
@@ -63,10 +63,13 @@ struct conn_bufs {
 
 static void	conn_readable(evutil_socket_t, short, void *);
 static void	conn_writable(evutil_socket_t, short, void *);
+static int	conn_handshake(struct conn *);
+static void	conn_tls_send(struct conn *);
 static void	conn_read_direct(struct conn *);
 static void	conn_read_buffered(struct conn *);
 static void	conn_discard(struct conn *);
 static void	conn_discarded(struct conn *, size_t);
+static ssize_t	conn_fill(struct conn *);
 static void	conn_read_failed(struct conn *);
 static void	conn_process(struct conn *);
 static size_t	conn_answer(struct conn *, const char *, size_t);
@@ -81,6 +84,8 @@ static void	conn_queue(struct conn *, const struct iovec *, int, size_t,
 static void	conn_keep(struct conn *, const char *, size_t);
 static int	conn_proxy(struct conn *);
 static void	conn_flush(struct conn *);
+static int	conn_write(struct conn *);
+static void	conn_want_write(struct conn *);
 static void	conn_line_clock(struct conn *);
 static void	conn_drained(struct conn *);
 static int	conn_bufs(struct conn *);
@@ -109,15 +114,17 @@ conn_new(struct server *srv, int fd, const struct sockaddr *sa)
 	    conn_readable, c);
 	/* TLS starts now, or after the PROXY header (conn_proxy). */
 	c->tls = tls_wanted(fd, sa);
-	if ((c->tls && !c->proxied ? tls_start(c) :
-	    event_add(&c->read_ev, NULL)) == -1) {
+	if ((c->tls && !c->proxied && tls_start(c) == -1) ||
+	    event_add(&c->read_ev, NULL) == -1) {
+		if (c->ssl != NULL)
+			tls_reap(c);
 		free(c);
 		return (NULL);
 	}
 	expire_opened(c);
 	if (c->proxied)
 		expire_start(c, EXPIRE_PROXY);
-	else if (c->bev != NULL)
+	else if (c->ssl != NULL)
 		expire_start(c, EXPIRE_TLS);
 	server_conn_opened(srv);
 	log_trace("connection %d: open (%ld open)", fd, srv->nconns);
@@ -146,10 +153,14 @@ conn_close(struct conn *c, enum conn_close why)
 	expire_stop(c);
 	if (why == CONN_CLOSE_PER_SOURCE)	/* it is told, then closed */
 		server_refuse(srv, c->fd, &srv->stats.refused_per_source);
-	else if (c->bev != NULL)
-		tls_close(c);	/* the socket goes with it, in conn_reap */
-	else
+	else {
+		/* A TLS client is told it is over, unless it is gone or
+		 * replies to it are dropped. */
+		if (c->ssl != NULL && why != CONN_CLOSE_ERROR &&
+		    (c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0))
+			tls_shutdown(c);
 		close(c->fd);
+	}
 	c->fd = -1;
 	c->state = CONN_DEAD;
 	TAILQ_REMOVE(&srv->conns, c, entry);
@@ -170,7 +181,7 @@ conn_reap(evutil_socket_t fd, short events, void *arg)
 	while ((c = TAILQ_FIRST(&srv->dead)) != NULL) {
 		TAILQ_REMOVE(&srv->dead, c, entry);
 		conn_bufs_free(c);
-		if (c->bev != NULL)
+		if (c->ssl != NULL)
 			tls_reap(c);
 		free(c);
 	}
@@ -195,7 +206,12 @@ conn_shutdown(struct conn *c)
 	conn_process(c);
 }
 
-/* Readable (the time limits are expire.c's, not this event's). */
+/*
+ * Readable (the time limits are expire.c's, not this event's).  TLS may
+ * have more than one read's worth read ahead (c->tls_more): the event is
+ * made active again for it while reading is on, as the socket will not
+ * say so.
+ */
 static void
 conn_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -203,12 +219,62 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->state != CONN_READING)
+	if (c->ssl != NULL && !c->secure) {
+		if (conn_handshake(c) == 1)
+			conn_read_buffered(c);
+	} else if (c->state != CONN_READING)
 		conn_discard(c);
-	else if (c->proxied || conn_pending(c))
+	else if (c->proxied || c->ssl != NULL || conn_pending(c))
 		conn_read_buffered(c);
 	else
 		conn_read_direct(c);
+	if (c->state == CONN_DEAD || c->ssl == NULL)
+		return;
+	conn_tls_send(c);
+	if (c->state != CONN_DEAD && c->tls_more &&
+	    event_pending(&c->read_ev, EV_READ, NULL))
+		event_active(&c->read_ev, EV_READ, 0);
+}
+
+/*
+ * TLS: send what OpenSSL wrote while reading -- the handshake's flight,
+ * the session tickets at its end, an alert or a key update -- unless a
+ * reply took it along already; the write event sends what the socket
+ * does not take.  Past TLS_UNSENT_HOLD bytes waiting, reading stops too
+ * (c->tls_held) until all is sent (conn_flush): what a client makes
+ * OpenSSL answer (alerts to renegotiation attempts) while it reads
+ * nothing must not grow without bound.
+ */
+static void
+conn_tls_send(struct conn *c)
+{
+	if (c->writing || !tls_unsent(c))
+		return;		/* the write event sends it */
+	switch (tls_flush(c)) {
+	case -1:
+		conn_close(c, CONN_CLOSE_ERROR);
+		return;
+	case 1:
+		conn_want_write(c);
+		if (!c->tls_held && tls_unsent(c) > TLS_UNSENT_HOLD) {
+			c->tls_held = 1;
+			event_del(&c->read_ev);
+		}
+		return;
+	}
+}
+
+/*
+ * TLS: a step of the handshake.  1 once it is done and input waits read
+ * ahead (the client's first line often comes with its Finished); else 0:
+ * the socket's events go on with it, or it failed and is closed.
+ */
+static int
+conn_handshake(struct conn *c)
+{
+	if (tls_handshake(c) != 1)
+		return (0);
+	return (tls_pending(c));
 }
 
 /* Nothing waits: read into the worker's buffer and answer from there. */
@@ -242,11 +308,7 @@ conn_read_buffered(struct conn *c)
 
 	if (conn_bufs(c) == -1)
 		return;
-	/* Before a TLS handshake, the header and not a byte more. */
-	n = c->proxied && c->tls ?
-	    connbuf_fill_header(c->bufs->in, c->fd, c->srv->readbuf) :
-	    connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf);
-	if (n == -1) {
+	if ((n = conn_fill(c)) == -1) {
 		conn_read_failed(c);
 		return;
 	}
@@ -258,7 +320,22 @@ conn_read_buffered(struct conn *c)
 	conn_process(c);
 }
 
-/* read(2) failed: close the connection unless it was only "not now". */
+/*
+ * Read into the input: from the socket, or through TLS.  Before a TLS
+ * handshake, the PROXY header and not a byte more.
+ */
+static ssize_t
+conn_fill(struct conn *c)
+{
+	if (c->ssl != NULL)
+		return (tls_fill(c, c->bufs->in, c->srv->readbuf));
+	if (c->proxied && c->tls)
+		return (connbuf_fill_header(c->bufs->in, c->fd,
+		    c->srv->readbuf));
+	return (connbuf_fill(c->bufs->in, c->fd, c->srv->readbuf));
+}
+
+/* A read failed: close the connection unless it was only "not now". */
 static void
 conn_read_failed(struct conn *c)
 {
@@ -272,7 +349,9 @@ conn_discard(struct conn *c)
 {
 	ssize_t	n;
 
-	if ((n = read(c->fd, c->srv->readbuf, CONN_READ_SIZE)) == -1) {
+	n = c->ssl != NULL ? tls_read(c, c->srv->readbuf, CONN_READ_SIZE) :
+	    read(c->fd, c->srv->readbuf, CONN_READ_SIZE);
+	if (n == -1) {
 		conn_read_failed(c);
 		return;
 	}
@@ -294,42 +373,6 @@ conn_discarded(struct conn *c, size_t n)
 	if (c->state == CONN_LINGERING &&
 	    (c->lingered += n) > CONN_LINGER_BYTES)
 		conn_close(c, c->why);
-}
-
-/*
- * TLS (tls.c): bytes arrived in the input buffer, or (eof) the client
- * closed.  As conn_read_buffered() and conn_discard() do.
- */
-void
-conn_input(struct conn *c, int eof)
-{
-	size_t	len;
-
-	if (conn_bufs(c) == -1)
-		return;
-	if (eof) {
-		c->eof = 1;
-		conn_pause(c, 1);
-	}
-	if (c->state == CONN_READING) {
-		if (!eof)
-			c->read_at = stats_now();
-		conn_process(c);
-		return;
-	}
-	len = evbuffer_get_length(c->bufs->in);
-	evbuffer_drain(c->bufs->in, len);
-	if (eof && c->state == CONN_LINGERING)
-		conn_close(c, c->why);
-	else if (len > 0)
-		conn_discarded(c, len);
-}
-
-/* TLS (tls.c): the output has drained. */
-void
-conn_output(struct conn *c)
-{
-	conn_flush(c);
 }
 
 /*
@@ -453,6 +496,7 @@ conn_ends(struct conn *c, size_t len)
 	if (c->srv->policy.mode != FRAME_ONESHOT)
 		return (0);
 	return (c->srv->draining || (len < CONN_READ_SIZE &&
+	    (c->ssl == NULL || !tls_pending(c)) &&
 	    recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) != 1));
 }
 
@@ -497,7 +541,7 @@ conn_full(struct conn *c)
 	if (c->bufs == NULL ||
 	    evbuffer_get_length(out = c->bufs->out) < CONN_OUTPUT_HIGH)
 		return (0);
-	if (!c->writing && connbuf_write(out, c->fd) == -1) {
+	if (!c->writing && conn_write(c) == -1) {
 		conn_close(c, CONN_CLOSE_ERROR);
 		return (1);
 	}
@@ -525,7 +569,7 @@ conn_send(struct conn *c, const struct iovec *iov, int niov, int nreplies)
 
 	if (niov == 0)
 		return;
-	if (c->bev != NULL ||
+	if (c->ssl != NULL ||
 	    (c->bufs != NULL && evbuffer_get_length(c->bufs->out) > 0)) {
 		conn_queue(c, iov, niov, 0, nreplies);
 		return;
@@ -637,9 +681,7 @@ conn_proxy(struct conn *c)
 		return (-1);
 	}
 	if (c->tls) {
-		/* The handshake follows on the socket: the bufferevent's. */
-		event_del(&c->read_ev);
-		conn_bufs_free(c);
+		/* The handshake follows on the socket. */
 		if (tls_start(c) == -1) {
 			conn_close(c, CONN_CLOSE_ERROR);
 			return (-1);
@@ -662,15 +704,47 @@ conn_flush(struct conn *c)
 	if (c->state == CONN_READING && c->srv->draining && !c->paused)
 		c->state = CONN_CLOSING;
 	conn_line_clock(c);
-	if (c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0) {
+	/* TLS: the batch's replies go out now, in as few records as fit. */
+	if (c->ssl != NULL && c->bufs != NULL && !c->writing &&
+	    conn_write(c) == -1) {
+		conn_close(c, CONN_CLOSE_ERROR);
+		return;
+	}
+	if ((c->bufs == NULL || evbuffer_get_length(c->bufs->out) == 0) &&
+	    (c->ssl == NULL || !tls_unsent(c))) {
+		if (c->tls_held) {	/* conn_tls_send */
+			c->tls_held = 0;
+			if (!c->paused && !c->eof)
+				conn_pause(c, 0);
+		}
 		conn_drained(c);
 		return;
 	}
 	/* The last write fell short: the socket is full. */
-	if (!c->writing) {
-		c->writing = 1;
-		event_add(&c->bufs->write_ev, NULL);
-	}
+	conn_want_write(c);
+}
+
+/*
+ * Write what the output holds, as far as the socket takes it: plaintext,
+ * or through TLS (before the handshake is done, what OpenSSL wrote for
+ * it).  -1 if the connection is broken.
+ */
+static int
+conn_write(struct conn *c)
+{
+	if (c->ssl == NULL)
+		return (connbuf_write(c->bufs->out, c->fd));
+	return (tls_write(c, c->bufs->out));
+}
+
+/* Wait until the socket takes more: arm the write event, once. */
+static void
+conn_want_write(struct conn *c)
+{
+	if (c->writing || conn_bufs(c) == -1)
+		return;
+	c->writing = 1;
+	event_add(&c->bufs->write_ev, NULL);
 }
 
 /*
@@ -699,7 +773,7 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->writing = 0;
-	if (connbuf_write(c->bufs->out, c->fd) == -1) {
+	if (conn_write(c) == -1) {
 		conn_close(c, CONN_CLOSE_ERROR);
 		return;
 	}
@@ -726,14 +800,21 @@ conn_drained(struct conn *c)
 		break;
 	case CONN_CLOSING:
 		/* Draining mid-handshake, nothing was said: no linger. */
-		if (c->eof || (c->bev != NULL && !c->secure)) {
+		if (c->eof || (c->ssl != NULL && !c->secure)) {
 			conn_close(c, c->why);
 			break;
 		}
 		/* Shut the write side and read until the client closes, so
-		 * that its unread input cannot reset away our reply. */
-		if (c->bev != NULL)
-			tls_shutdown(c);	/* close_notify */
+		 * that its unread input cannot reset away our reply; TLS
+		 * says close_notify first, all of it (tls_write). */
+		switch (c->ssl != NULL ? tls_shutdown(c) : 0) {
+		case 1:
+			conn_want_write(c);
+			return;
+		case -1:
+			conn_close(c, CONN_CLOSE_ERROR);
+			return;
+		}
 		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGERING;
 		expire_start(c, EXPIRE_LINGER);
@@ -753,12 +834,8 @@ conn_bufs(struct conn *c)
 
 	if (c->bufs != NULL)
 		return (0);
-	if ((b = calloc(1, sizeof(*b))) != NULL && c->bev != NULL) {
-		/* libevent reads and writes them: always "writing". */
-		b->in = bufferevent_get_input(c->bev);
-		b->out = bufferevent_get_output(c->bev);
-		c->writing = 1;
-	} else if (b == NULL || (b->in = evbuffer_new()) == NULL ||
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->in = evbuffer_new()) == NULL ||
 	    (b->out = evbuffer_new()) == NULL) {
 		log_warn("connection %d: cannot set up buffers", c->fd);
 		if (b != NULL && b->in != NULL)
@@ -773,16 +850,14 @@ conn_bufs(struct conn *c)
 	return (0);
 }
 
-/* Free the buffers (a bufferevent's are its own). */
+/* Free the buffers. */
 static void
 conn_bufs_free(struct conn *c)
 {
 	if (c->bufs == NULL)
 		return;
-	if (c->bev == NULL) {
-		evbuffer_free(c->bufs->in);
-		evbuffer_free(c->bufs->out);
-	}
+	evbuffer_free(c->bufs->in);
+	evbuffer_free(c->bufs->out);
 	free(c->bufs);
 	c->bufs = NULL;
 }
@@ -795,14 +870,18 @@ conn_pending(const struct conn *c)
 	    evbuffer_get_length(c->bufs->out) > 0));
 }
 
-/* Stop or restart reading (backpressure, EOF, the linger). */
+/*
+ * Stop or restart reading (backpressure, EOF, the linger); TLS input
+ * read ahead meanwhile is not announced by the socket (conn_readable).
+ */
 static void
 conn_pause(struct conn *c, int pause)
 {
-	if (c->bev != NULL)
-		tls_pause(c, pause);
-	else if (pause)
+	if (pause)
 		event_del(&c->read_ev);
-	else
+	else {
 		event_add(&c->read_ev, NULL);
+		if (c->tls_more)
+			event_active(&c->read_ev, EV_READ, 0);
+	}
 }

@@ -94,6 +94,13 @@ struct evconnlistener;
  */
 #define EXPIRE_TLS_SECS		10
 
+/*
+ * TLS output that may wait for a client that does not read, written by
+ * OpenSSL on its own (a handshake's flight, alerts, key updates), before
+ * msgd stops reading from it too (conn.c, conn_tls_send).
+ */
+#define TLS_UNSENT_HOLD		(16 * 1024)
+
 /* Late by this much rather than early (the coarse clock's tick). */
 #define EXPIRE_SLACK_MS		5
 
@@ -241,7 +248,7 @@ enum expire_kind {
 
 struct conn_bufs;
 struct handoff;
-struct bufferevent;
+struct ssl_st;
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* srv->conns (by last line),
@@ -250,9 +257,8 @@ struct conn {
 	struct server		*srv;
 	struct conn_bufs	*bufs;		/* NULL until something waits */
 	struct source		*source;	/* counted there, or NULL */
-	struct event		 read_ev;	/* not used by TLS, after
-						   the PROXY header */
-	struct bufferevent	*bev;		/* TLS (tls.c), or NULL */
+	struct event		 read_ev;
+	struct ssl_st		*ssl;		/* TLS (tls.c), or NULL */
 	int			 fd;		/* -1 once closed */
 	size_t			 scanned;	/* input bytes known LF-free */
 	size_t			 lingered;	/* bytes discarded in linger */
@@ -263,6 +269,11 @@ struct conn {
 	unsigned		 proxied:1;	/* PROXY header still due */
 	unsigned		 tls:1;		/* TLS due (not Unix) */
 	unsigned		 secure:1;	/* TLS handshake done */
+	unsigned		 tls_more:1;	/* TLS: more to read without
+						   the socket (tls_fill) */
+	unsigned		 tls_notified:1; /* close_notify sent */
+	unsigned		 tls_held:1;	/* TLS: reading waits until
+						   OpenSSL's output is sent */
 	enum conn_close		 why;		/* counted when it closes */
 	enum expire_kind	 expiring;	/* which clock runs */
 	uint64_t		 active_at;	/* ms: accept, or last line */
@@ -339,8 +350,6 @@ struct conn *conn_new(struct server *, int, const struct sockaddr *);
 void	 conn_close(struct conn *, enum conn_close);
 void	 conn_reap(evutil_socket_t, short, void *);
 void	 conn_shutdown(struct conn *);
-void	 conn_input(struct conn *, int);
-void	 conn_output(struct conn *);
 
 /* expire.c */
 void	 expire_init(struct server *, const struct options *);
@@ -376,10 +385,15 @@ int	 tls_enabled(void);
 int	 tls_wanted(int, const struct sockaddr *);
 void	 tls_reload(void);
 int	 tls_start(struct conn *);
+int	 tls_handshake(struct conn *);
 void	 tls_expired(struct conn *);
-void	 tls_pause(struct conn *, int);
-void	 tls_shutdown(struct conn *);
-void	 tls_close(struct conn *);
+ssize_t	 tls_read(struct conn *, char *, size_t);
+ssize_t	 tls_fill(struct conn *, struct evbuffer *, char *);
+int	 tls_write(struct conn *, struct evbuffer *);
+int	 tls_flush(struct conn *);
+size_t	 tls_unsent(const struct conn *);
+int	 tls_pending(const struct conn *);
+int	 tls_shutdown(struct conn *);
 void	 tls_reap(struct conn *);
 
 /* daemon.c */

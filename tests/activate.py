@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 # Copyright (c) 2026 the msgd developers
 # SPDX-License-Identifier: ISC
-"""activate.py [--unix PATH] MSGD [ARGS...] - hold a listening socket as
-systemd does for msgd.socket, and run msgd on it again and again, as
-"systemctl restart msgd" does.
+"""activate.py [--unix PATH | --sndbuf BYTES] MSGD [ARGS...] - hold a
+listening socket as systemd does for msgd.socket, and run msgd on it
+again and again, as "systemctl restart msgd" does.
 
 Listens on 127.0.0.1, a kernel-chosen port (backlog 4096, as
 contrib/msgd.socket), and prints "port N"; with --unix, on a Unix-domain
 socket it binds at PATH instead (and leaves there, as systemd does while
-the socket unit runs), and prints "unix PATH".  Starts MSGD ARGS with the
+the socket unit runs), and prints "unix PATH"; with --sndbuf, the TCP
+socket's SO_SNDBUF is BYTES (as systemd's SendBuffer=), which the
+connections msgd accepts on it inherit.  Starts MSGD ARGS with the
 socket as descriptor 3 and LISTEN_FDS=1, LISTEN_PID=its pid, and prints
 "started PID".  Each line "restart" on stdin stops it (SIGTERM, then waits
 for it to exit, printing "exited STATUS") and starts it again; end of
@@ -54,6 +56,9 @@ def main():
         path = None
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if argv[:1] == ["--sndbuf"]:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(argv[1]))
+            argv = argv[2:]
         s.bind(("127.0.0.1", 0))
     s.listen(4096)
     if s.fileno() != 3:

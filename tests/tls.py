@@ -28,6 +28,24 @@
         bytes read).  Against msgd -k -e, N is BYTES + 5: every line and
         the tail echoed (with its newline), as in plaintext.
 
+    tls.py burst PORT LINES
+        TLS 1.3 through memory BIOs: finish the handshake, then send the
+        client's Finished and LINES lines, a TLS record each, in one
+        send(2), so that they reach msgd in one segment and OpenSSL reads
+        them ahead with the handshake's end.  Read replies until LINES
+        lines have come, msgd closes, or 10 seconds pass; print
+        "replies N" (the lines that came back).
+
+    tls.py stall PORT SECS
+        TLS 1.3 through memory BIOs, over a socket with a 4 KiB receive
+        buffer: send the ClientHello and, once the server's flight has
+        begun to arrive, a middlebox-compatibility ChangeCipherSpec record
+        (which the server drops), and read nothing for SECS seconds: a
+        server flight bigger than the buffers waits, with the server's
+        socket readable all along.
+        Print "stalled" when that starts; then finish the handshake, send
+        a line and print the reply.
+
     tls.py hostile PORT SECS
         Open three connections that never finish a handshake: plaintext
         ("Hello, server!\\n"), the first 40 bytes of a real ClientHello,
@@ -212,6 +230,91 @@ def halfclose(port, nbytes):
     return 0
 
 
+def handshake(sock, tls, inc, out):
+    """Drive the memory-BIO client tls over sock to the handshake's end.
+    TLS 1.3: the client's Finished is then in out, not sent yet.  False
+    (and a line) if the server closed first."""
+    while True:
+        try:
+            tls.do_handshake()
+            return True
+        except ssl.SSLWantReadError:
+            sock.sendall(out.read())
+            data = sock.recv(65536)
+            if not data:
+                print("closed in the handshake")
+                return False
+            inc.write(data)
+
+
+def burst(port, nlines):
+    ctx = context("1.3")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out)
+    if not handshake(sock, tls, inc, out):
+        return 1
+    for i in range(nlines):
+        tls.write(b"Hello, server! %d\n" % i)
+    sock.sendall(out.read())
+    got = b""
+    end = time.monotonic() + 10
+    while got.count(b"\n") < nlines and time.monotonic() < end:
+        try:
+            got += tls.read(65536)
+            continue
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLZeroReturnError:
+            break
+        try:
+            data = sock.recv(16384)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        inc.write(data)
+    print("replies %d" % got.count(b"\n"))
+    sock.close()
+    return 0
+
+
+def stall(port, secs):
+    ctx = context("1.3")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(20)
+    sock.connect(("127.0.0.1", port))
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    sock.sendall(out.read())
+    # Once the server has read the ClientHello and is writing (its first
+    # bytes are here), a record that makes its socket readable.
+    sock.recv(1, socket.MSG_PEEK)
+    sock.sendall(b"\x14\x03\x03\x00\x01\x01")
+    print("stalled", flush=True)
+    time.sleep(secs)
+    if not handshake(sock, tls, inc, out):
+        return 1
+    tls.write(b"Hello, server!\n")
+    sock.sendall(out.read())
+    got = b""
+    while b"\n" not in got:
+        try:
+            got += tls.read(1024)
+        except ssl.SSLWantReadError:
+            data = sock.recv(65536)
+            if not data:
+                break
+            inc.write(data)
+    print(got.decode(errors="replace").strip())
+    return 0
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "client":
@@ -223,6 +326,10 @@ def main():
                     int(sys.argv[4]) if len(sys.argv) > 4 else 4)
     if cmd == "halfclose":
         return halfclose(port, int(sys.argv[3]))
+    if cmd == "burst":
+        return burst(port, int(sys.argv[3]))
+    if cmd == "stall":
+        return stall(port, float(sys.argv[3]))
     if cmd == "hostile":
         return hostile(port, float(sys.argv[3]))
     return 64

@@ -27,6 +27,10 @@ got=$(printf 'Hello, server!\n' | timeout 10 ncat --ssl 127.0.0.1 "$MSGD_PORT")
 expect_eq "$got" "Hello, client!" "ncat --ssl one-shot reply"
 got=$($TLSPY client "$MSGD_PORT")
 expect_eq "$got" "Hello, client!" "Python ssl (the seed's client) reply"
+# The client's line in the same segment as its Finished: OpenSSL reads
+# it ahead with the handshake's end, and it is answered all the same.
+got=$($TLSPY burst "$MSGD_PORT" 1)
+expect_eq "$got" "replies 1" "line read ahead with the handshake's end"
 for v in 1.2 1.3; do
 	got=$($TLSPY client "$MSGD_PORT" --version $v)
 	expect_eq "$got" "Hello, client!" "TLS $v reply"
@@ -42,7 +46,7 @@ expect_eq "$got" "0" "plaintext replies on a TLS port"
 wait_for 5 grep -q "TLS handshake failed" "$MSGD_LOG" ||
     fail "no log line for the failed handshakes"
 n=$(metric tls_handshakes_total)
-expect_eq "$n" "5" "msgd_tls_handshakes_total"
+expect_eq "$n" "6" "msgd_tls_handshakes_total"
 wait_for 5 sh -c "curl -sf http://127.0.0.1:$MPORT/metrics |
     grep -q '^msgd_tls_handshake_failures_total{reason=\"error\"} 2$'" ||
     fail "handshake failures not counted: $(curl -s \
@@ -61,6 +65,10 @@ msgd_stop
 msgd_start $TLS -k -e -i 1
 got=$(printf 'one\ntwo\n' | tls_ask)
 expect_eq "$got" "$(printf 'one\ntwo')" "-k -e replies over TLS"
+# 2,000 lines, a record each, read ahead in one segment with the
+# handshake's end: more than one read's worth, every one answered.
+got=$($TLSPY burst "$MSGD_PORT" 2000)
+expect_eq "$got" "replies 2000" "-k -e: 2,000 lines read ahead at once"
 # A client that shuts its socket down without close_notify, with a last
 # line unterminated and 1 MiB of replies still to read: all of it is
 # answered, as in plaintext.
