@@ -248,19 +248,21 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 static void
 conn_tls_send(struct conn *c)
 {
-	if (c->writing || !tls_unsent(c))
-		return;		/* the write event sends it */
-	switch (tls_flush(c)) {
-	case -1:
-		conn_close(c, CONN_CLOSE_ERROR);
+	if (!tls_unsent(c))
 		return;
-	case 1:
-		conn_want_write(c);
-		if (!c->tls_held && tls_unsent(c) > TLS_UNSENT_HOLD) {
-			c->tls_held = 1;
-			event_del(&c->read_ev);
+	if (!c->writing) {		/* else the write event sends it */
+		switch (tls_flush(c)) {
+		case -1:
+			conn_close(c, CONN_CLOSE_ERROR);
+			return;
+		case 0:
+			return;
 		}
-		return;
+		conn_want_write(c);
+	}
+	if (!c->tls_held && tls_unsent(c) > TLS_UNSENT_HOLD) {
+		c->tls_held = 1;
+		event_del(&c->read_ev);
 	}
 }
 

@@ -517,6 +517,7 @@ tls_flush(struct conn *c)
 	char	*p;
 	long	 len;
 	ssize_t	 n;
+	int	 r;
 
 	if ((len = BIO_get_mem_data(w, &p)) <= 0)
 		return (0);
@@ -526,7 +527,9 @@ tls_flush(struct conn *c)
 		/* Take the sent bytes out (a copy, only when short). */
 		while (n > 0) {
 			len = n < CONN_READ_SIZE ? (long)n : CONN_READ_SIZE;
-			n -= BIO_read(w, c->srv->readbuf, (int)len);
+			if ((r = BIO_read(w, c->srv->readbuf, (int)len)) <= 0)
+				return (-1);	/* cannot happen: it holds them */
+			n -= r;
 		}
 		return (1);
 	}
