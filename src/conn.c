@@ -63,7 +63,6 @@ struct conn_bufs {
 
 static void	conn_readable(evutil_socket_t, short, void *);
 static void	conn_writable(evutil_socket_t, short, void *);
-static int	conn_handshake(struct conn *);
 static void	conn_tls_send(struct conn *);
 static void	conn_read_direct(struct conn *);
 static void	conn_read_buffered(struct conn *);
@@ -220,7 +219,9 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->ssl != NULL && !c->secure) {
-		if (conn_handshake(c) == 1)
+		/* A step of the handshake; the client's first line often
+		 * comes with its Finished, read ahead. */
+		if (tls_handshake(c) == 1 && tls_pending(c))
 			conn_read_buffered(c);
 	} else if (c->state != CONN_READING)
 		conn_discard(c);
@@ -264,19 +265,6 @@ conn_tls_send(struct conn *c)
 		c->tls_held = 1;
 		event_del(&c->read_ev);
 	}
-}
-
-/*
- * TLS: a step of the handshake.  1 once it is done and input waits read
- * ahead (the client's first line often comes with its Finished); else 0:
- * the socket's events go on with it, or it failed and is closed.
- */
-static int
-conn_handshake(struct conn *c)
-{
-	if (tls_handshake(c) != 1)
-		return (0);
-	return (tls_pending(c));
 }
 
 /* Nothing waits: read into the worker's buffer and answer from there. */
