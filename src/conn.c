@@ -63,6 +63,7 @@ struct conn_bufs {
 
 static void	conn_readable(evutil_socket_t, short, void *);
 static void	conn_writable(evutil_socket_t, short, void *);
+static int	conn_handshake(struct conn *);
 static void	conn_tls_send(struct conn *);
 static void	conn_read_direct(struct conn *);
 static void	conn_read_buffered(struct conn *);
@@ -219,9 +220,7 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->ssl != NULL && !c->secure) {
-		/* A step of the handshake; the client's first line often
-		 * comes with its Finished, read ahead. */
-		if (tls_handshake(c) == 1 && tls_pending(c))
+		if (conn_handshake(c) == 1)
 			conn_read_buffered(c);
 	} else if (c->state != CONN_READING)
 		conn_discard(c);
@@ -265,6 +264,19 @@ conn_tls_send(struct conn *c)
 		c->tls_held = 1;
 		event_del(&c->read_ev);
 	}
+}
+
+/*
+ * TLS: a step of the handshake.  1 once it is done and input waits read
+ * ahead (the client's first line often comes with its Finished); else 0:
+ * the socket's events go on with it, or it failed and is closed.
+ */
+static int
+conn_handshake(struct conn *c)
+{
+	if (tls_handshake(c) != 1)
+		return (0);
+	return (tls_pending(c));
 }
 
 /* Nothing waits: read into the worker's buffer and answer from there. */
