@@ -775,8 +775,7 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->writing = 0;
-	/* TLS: conn_flush writes, as it does after answering. */
-	if (c->ssl == NULL && conn_write(c) == -1) {
+	if (conn_write(c) == -1) {
 		conn_close(c, CONN_CLOSE_ERROR);
 		return;
 	}
